@@ -1,0 +1,20 @@
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_projects;
+mod m20261123_000002_indicators;
+mod m20261123_000003_observations;
+mod m20261123_000004_results;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_projects::Migration),
+            Box::new(m20261123_000002_indicators::Migration),
+            Box::new(m20261123_000003_observations::Migration),
+            Box::new(m20261123_000004_results::Migration),
+        ]
+    }
+}

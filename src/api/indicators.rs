@@ -1,0 +1,87 @@
+//! Each indicator's latest value and history.
+
+use actix_web::{get, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::params::RangeParams;
+use super::problem::{ApiError, Problem};
+use super::projects::load;
+use crate::domain::{Interval, Status, score};
+use crate::store::{self, Observation, Page};
+
+/// An indicator's latest value and how it scores right now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorState {
+    pub key: String,
+    pub title: String,
+    pub unit: String,
+    pub weight: f64,
+    pub value: Option<f64>,
+    pub observed_at: Option<DateTime<Utc>>,
+    pub status: Status,
+    pub interval: Option<Interval>,
+    pub contribution: f64,
+}
+
+/// Every indicator's latest value and status, evaluated now (so a value
+/// that has aged past `max_age_secs` shows `stale`).
+#[utoipa::path(
+    tag = "indicators",
+    params(("code" = String, Path, description = "Project code")),
+    responses((status = 200, body = Vec<IndicatorState>), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/v1/projects/{code}/indicators")]
+pub async fn states(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<web::Json<Vec<IndicatorState>>, ApiError> {
+    let project = load(&state, &code).await?;
+    let keys = project.indicators.iter().map(|i| i.key.as_str());
+    let latest = store::latest_values(&state.db, project.id, keys).await?;
+    let now = score(&project.indicators, &latest, Utc::now());
+    let states = project
+        .indicators
+        .into_iter()
+        .zip(now.breakdown)
+        .map(|(spec, c)| IndicatorState {
+            key: spec.key,
+            title: spec.title,
+            unit: spec.unit,
+            weight: spec.weight,
+            value: c.value,
+            observed_at: c.observed_at,
+            status: c.status,
+            interval: c.interval,
+            contribution: c.contribution,
+        })
+        .collect();
+    Ok(web::Json(states))
+}
+
+/// Stored observations of one indicator.
+#[utoipa::path(
+    tag = "indicators",
+    params(("code" = String, Path, description = "Project code"), ("key" = String, Path, description = "Indicator key"), RangeParams),
+    responses(
+        (status = 200, body = Page<Observation>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/projects/{code}/indicators/{key}/history")]
+pub async fn history(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    range: web::Query<RangeParams>,
+) -> Result<web::Json<Page<Observation>>, ApiError> {
+    let (code, key) = path.into_inner();
+    let page = range.page()?;
+    let project = load(&state, &code).await?;
+    if !project.indicators.iter().any(|i| i.key == key) {
+        return Err(ApiError::NotFound(format!("project {code:?} has no indicator {key:?}")));
+    }
+    Ok(web::Json(store::observation_history(&state.db, project.id, &key, &page).await?))
+}

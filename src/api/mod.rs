@@ -1,0 +1,49 @@
+//! HTTP edge: handlers per resource, problem errors, OpenAPI.
+
+mod data;
+mod docs;
+mod extract;
+mod health;
+mod index;
+mod indicators;
+mod params;
+mod problem;
+mod projects;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+
+pub use docs::openapi_json;
+pub use problem::{ApiError, Problem};
+
+/// What every handler may use.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
+    cfg.app_data(extract::json_config(max_body_bytes))
+        .app_data(extract::query_config())
+        .app_data(extract::path_config())
+        .service(health::health)
+        .service(health::ready)
+        .service(projects::create_project)
+        .service(projects::list_projects)
+        .service(projects::get_project)
+        .service(projects::replace_project)
+        .service(projects::delete_project)
+        .service(projects::upsert_indicator)
+        .service(projects::remove_indicator)
+        .service(data::push)
+        .service(index::latest)
+        .service(index::history)
+        .service(indicators::states)
+        .service(indicators::history)
+        .configure(docs::routes)
+        .default_service(web::to(extract::not_found));
+}

@@ -1,0 +1,82 @@
+//! Query and path parameters shared by the listing endpoints.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::problem::ApiError;
+use crate::domain::is_slug;
+use crate::store::{Cursor, PageRequest, to_micros};
+
+const DEFAULT_LIMIT: u64 = 100;
+const MAX_LIMIT: u64 = 1000;
+
+/// A time-ordered listing's window and page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RangeParams {
+    /// Inclusive start, RFC 3339 (e.g. `2026-11-23T00:00:00Z`).
+    pub from: Option<String>,
+    /// Exclusive end, RFC 3339.
+    pub to: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `asc` (oldest first, the default) or `desc`.
+    pub order: Option<String>,
+}
+
+pub fn limit(limit: Option<u64>) -> Result<u64, ApiError> {
+    match limit.unwrap_or(DEFAULT_LIMIT) {
+        n @ 1..=MAX_LIMIT => Ok(n),
+        n => Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}, got {n}"))),
+    }
+}
+
+pub fn path_slug(field: &str, value: &str) -> Result<(), ApiError> {
+    if is_slug(value) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            format!("{value:?} is not a valid slug: use 1-64 characters of a-z, 0-9, '_' or '-'"),
+        ))
+    }
+}
+
+impl RangeParams {
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let descending = match self.order.as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => return Err(ApiError::invalid("order", format!("must be asc or desc, got {other:?}"))),
+        };
+        let after = match &self.cursor {
+            None => None,
+            Some(c) => Some(Cursor::parse(c).ok_or_else(|| {
+                ApiError::invalid(
+                    "cursor",
+                    "not a cursor from this API; pass next_cursor of the previous page unchanged",
+                )
+            })?),
+        };
+        Ok(PageRequest {
+            from: time("from", self.from.as_deref())?,
+            to: time("to", self.to.as_deref())?,
+            limit: limit(self.limit)?,
+            after,
+            descending,
+        })
+    }
+}
+
+fn time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v).map(|t| to_micros(t.with_timezone(&Utc))).map_err(|e| {
+                ApiError::invalid(field, format!("{v:?} is not an RFC 3339 time such as 2026-11-23T08:00:00Z ({e})"))
+            })
+        })
+        .transpose()
+}

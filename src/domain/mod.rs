@@ -1,0 +1,13 @@
+//! Pure types, validation and the scorer: no I/O, no async.
+
+mod interval;
+mod project;
+mod scorer;
+mod slug;
+mod value;
+
+pub use interval::{Interval, validate_intervals};
+pub use project::{FieldError, IndicatorSpec, ProjectSpec, weight_sum};
+pub use scorer::{Contribution, Latest, Score, Status, score};
+pub use slug::{is_slug, new_code};
+pub use value::{ValueError, parse_value};

@@ -1,0 +1,9 @@
+//! KOI: Key Operate Index server.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod ingest;
+pub mod store;
+pub mod telemetry;

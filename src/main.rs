@@ -1,0 +1,47 @@
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use koi::app::Application;
+use koi::config::Settings;
+
+/// KOI: Key Operate Index server.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    /// Configuration file (default: ./config.toml if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (and the pull worker unless [autopull] enabled = false).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref()).context("cannot load configuration")?;
+    koi::telemetry::init(&settings.log);
+    match cli.command {
+        Command::Serve => Application::build(settings).await?.run().await,
+        Command::Migrate => {
+            let db = koi::store::connect(&settings.database).await?;
+            koi::store::migrate(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", koi::api::openapi_json());
+            Ok(())
+        }
+    }
+}

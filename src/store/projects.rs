@@ -1,0 +1,238 @@
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr, TransactionTrait,
+};
+
+use super::entity::{indicator, project};
+use super::{from_micros, to_micros};
+use crate::domain::{IndicatorSpec, ProjectSpec};
+
+/// A project as stored, with its indicators in their configured order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub id: i64,
+    pub code: String,
+    pub title: String,
+    pub description: String,
+    pub revision: i64,
+    pub indicators: Vec<IndicatorSpec>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("project not found")]
+    NotFound,
+    #[error("indicator not found")]
+    IndicatorNotFound,
+    #[error("a project with this code already exists")]
+    Conflict,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+pub async fn find_project(db: &impl ConnectionTrait, code: &str) -> Result<Option<Project>, DbErr> {
+    let Some(row) = project::Entity::find().filter(project::Column::Code.eq(code)).one(db).await? else {
+        return Ok(None);
+    };
+    let mut found = with_indicators(db, vec![row]).await?;
+    Ok(found.pop())
+}
+
+/// Projects ordered by code, starting after `after`.
+pub async fn list_projects(db: &DatabaseConnection, limit: u64, after: Option<&str>) -> Result<Vec<Project>, DbErr> {
+    let mut query = project::Entity::find().order_by_asc(project::Column::Code).limit(limit);
+    if let Some(after) = after {
+        query = query.filter(project::Column::Code.gt(after));
+    }
+    with_indicators(db, query.all(db).await?).await
+}
+
+/// `spec.code` must be set.
+pub async fn create_project(db: &DatabaseConnection, spec: &ProjectSpec) -> Result<Project, ProjectError> {
+    let txn = db.begin().await?;
+    let now = to_micros(Utc::now());
+    let row = project::ActiveModel {
+        code: Set(spec.code.clone().unwrap_or_default()),
+        title: Set(spec.title.clone()),
+        description: Set(spec.description.clone()),
+        revision: Set(1),
+        ingest_seq: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => ProjectError::Conflict,
+        _ => ProjectError::Db(e),
+    })?;
+    insert_indicators(&txn, row.id, &spec.indicators).await?;
+    let created = find_project(&txn, &row.code).await?.ok_or(ProjectError::NotFound)?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Replaces title, description and all indicators; creates the project when
+/// it does not exist. Returns whether it was created.
+pub async fn replace_project(
+    db: &DatabaseConnection,
+    code: &str,
+    spec: &ProjectSpec,
+) -> Result<(Project, bool), ProjectError> {
+    let txn = db.begin().await?;
+    let Some(id) = bump_revision(&txn, code, Some(spec)).await? else {
+        txn.rollback().await?;
+        let with_code = ProjectSpec { code: Some(code.to_string()), ..spec.clone() };
+        return Ok((create_project(db, &with_code).await?, true));
+    };
+    indicator::Entity::delete_many().filter(indicator::Column::ProjectId.eq(id)).exec(&txn).await?;
+    insert_indicators(&txn, id, &spec.indicators).await?;
+    let replaced = find_project(&txn, code).await?.ok_or(ProjectError::NotFound)?;
+    txn.commit().await?;
+    Ok((replaced, false))
+}
+
+pub async fn delete_project(db: &DatabaseConnection, code: &str) -> Result<bool, DbErr> {
+    let done = project::Entity::delete_many().filter(project::Column::Code.eq(code)).exec(db).await?;
+    Ok(done.rows_affected > 0)
+}
+
+/// Adds or replaces one indicator, keeping its place in the order. Returns
+/// the project and whether the indicator was new.
+pub async fn upsert_indicator(
+    db: &DatabaseConnection,
+    code: &str,
+    spec: &IndicatorSpec,
+) -> Result<(Project, bool), ProjectError> {
+    let txn = db.begin().await?;
+    let project = lock_project(&txn, code).await?.ok_or(ProjectError::NotFound)?;
+    bump_revision(&txn, code, None).await?;
+    let position = project.indicators.iter().position(|i| i.key == spec.key);
+    let mut indicators = project.indicators;
+    match position {
+        Some(at) => indicators[at] = spec.clone(),
+        None => indicators.push(spec.clone()),
+    }
+    indicator::Entity::delete_many().filter(indicator::Column::ProjectId.eq(project.id)).exec(&txn).await?;
+    insert_indicators(&txn, project.id, &indicators).await?;
+    let updated = find_project(&txn, code).await?.ok_or(ProjectError::NotFound)?;
+    txn.commit().await?;
+    Ok((updated, position.is_none()))
+}
+
+pub async fn remove_indicator(db: &DatabaseConnection, code: &str, key: &str) -> Result<Project, ProjectError> {
+    let txn = db.begin().await?;
+    let project = lock_project(&txn, code).await?.ok_or(ProjectError::NotFound)?;
+    let removed = indicator::Entity::delete_many()
+        .filter(indicator::Column::ProjectId.eq(project.id))
+        .filter(indicator::Column::Key.eq(key))
+        .exec(&txn)
+        .await?;
+    if removed.rows_affected == 0 {
+        return Err(ProjectError::IndicatorNotFound);
+    }
+    bump_revision(&txn, code, None).await?;
+    let updated = find_project(&txn, code).await?.ok_or(ProjectError::NotFound)?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Takes the project's write lock for the rest of the transaction: an UPDATE
+/// is a row lock on PostgreSQL and the write lock on SQLite, so concurrent
+/// ingests of one project run one after the other.
+pub async fn lock_project(txn: &impl ConnectionTrait, code: &str) -> Result<Option<Project>, DbErr> {
+    let locked = project::Entity::update_many()
+        .col_expr(project::Column::IngestSeq, Expr::col(project::Column::IngestSeq).add(1))
+        .filter(project::Column::Code.eq(code))
+        .exec(txn)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Ok(None);
+    }
+    find_project(txn, code).await
+}
+
+/// Bumps the revision (and the texts, when a spec is given); returns the
+/// project id, or None when there is no such project.
+async fn bump_revision(
+    txn: &impl ConnectionTrait,
+    code: &str,
+    spec: Option<&ProjectSpec>,
+) -> Result<Option<i64>, DbErr> {
+    let mut update = project::Entity::update_many()
+        .col_expr(project::Column::Revision, Expr::col(project::Column::Revision).add(1))
+        .col_expr(project::Column::UpdatedAt, Expr::value(to_micros(Utc::now())))
+        .filter(project::Column::Code.eq(code));
+    if let Some(spec) = spec {
+        update = update
+            .col_expr(project::Column::Title, Expr::value(spec.title.clone()))
+            .col_expr(project::Column::Description, Expr::value(spec.description.clone()));
+    }
+    if update.exec(txn).await?.rows_affected == 0 {
+        return Ok(None);
+    }
+    let row = project::Entity::find().filter(project::Column::Code.eq(code)).one(txn).await?;
+    Ok(row.map(|r| r.id))
+}
+
+async fn insert_indicators(txn: &impl ConnectionTrait, project_id: i64, specs: &[IndicatorSpec]) -> Result<(), DbErr> {
+    if specs.is_empty() {
+        return Ok(());
+    }
+    let rows = specs.iter().enumerate().map(|(i, s)| indicator::ActiveModel {
+        project_id: Set(project_id),
+        ordinal: Set(i as i32),
+        key: Set(s.key.clone()),
+        title: Set(s.title.clone()),
+        unit: Set(s.unit.clone()),
+        weight: Set(s.weight),
+        intervals: Set(serde_json::to_string(&s.intervals).unwrap_or_else(|_| "[]".into())),
+        max_age_secs: Set(s.max_age_secs),
+        ..Default::default()
+    });
+    indicator::Entity::insert_many(rows).exec(txn).await?;
+    Ok(())
+}
+
+async fn with_indicators(db: &impl ConnectionTrait, rows: Vec<project::Model>) -> Result<Vec<Project>, DbErr> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let indicators = indicator::Entity::find()
+        .filter(indicator::Column::ProjectId.is_in(ids))
+        .order_by_asc(indicator::Column::ProjectId)
+        .order_by_asc(indicator::Column::Ordinal)
+        .all(db)
+        .await?;
+    let mut projects: Vec<Project> = rows
+        .into_iter()
+        .map(|r| Project {
+            id: r.id,
+            code: r.code,
+            title: r.title,
+            description: r.description,
+            revision: r.revision,
+            indicators: Vec::new(),
+            created_at: from_micros(r.created_at),
+            updated_at: from_micros(r.updated_at),
+        })
+        .collect();
+    for ind in indicators {
+        let intervals = serde_json::from_str(&ind.intervals)
+            .map_err(|e| DbErr::Custom(format!("indicator {} has unreadable intervals: {e}", ind.id)))?;
+        if let Some(p) = projects.iter_mut().find(|p| p.id == ind.project_id) {
+            p.indicators.push(IndicatorSpec {
+                key: ind.key,
+                title: ind.title,
+                unit: ind.unit,
+                weight: ind.weight,
+                intervals,
+                max_age_secs: ind.max_age_secs,
+            });
+        }
+    }
+    Ok(projects)
+}

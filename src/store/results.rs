@@ -1,0 +1,181 @@
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::entity::result;
+use super::{Cursor, Page, PageRequest, Project, from_micros, to_micros};
+use crate::domain::{Contribution, Score};
+
+/// One computation of a project's index.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct IndexResult {
+    #[schema(example = "air")]
+    pub project: String,
+    #[schema(example = 38.0)]
+    pub value: f64,
+    pub computed_at: DateTime<Utc>,
+    /// The project's configuration revision this was computed with.
+    pub revision: i64,
+    /// Share of indicators that scored (status `ok`), 0 to 1.
+    pub coverage: f64,
+    pub breakdown: Vec<Contribution>,
+}
+
+/// A point of the index history, without the breakdown.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HistoryPoint {
+    pub computed_at: DateTime<Utc>,
+    pub value: f64,
+    pub coverage: f64,
+    pub revision: i64,
+}
+
+/// Aggregate of the results in `[start, start + step)`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Bucket {
+    pub start: DateTime<Utc>,
+    pub value: f64,
+    /// How many results the bucket aggregates.
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agg {
+    Avg,
+    Min,
+    Max,
+    Last,
+}
+
+pub async fn insert_result(
+    txn: &impl ConnectionTrait,
+    project: &Project,
+    score: &Score,
+    computed_at: DateTime<Utc>,
+) -> Result<IndexResult, DbErr> {
+    let breakdown = serde_json::to_string(&score.breakdown)
+        .map_err(|e| DbErr::Custom(format!("breakdown not serialisable: {e}")))?;
+    result::ActiveModel {
+        project_id: Set(project.id),
+        value: Set(score.value),
+        computed_at: Set(to_micros(computed_at)),
+        revision: Set(project.revision),
+        coverage: Set(score.coverage),
+        breakdown: Set(breakdown),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(IndexResult {
+        project: project.code.clone(),
+        value: score.value,
+        computed_at: from_micros(to_micros(computed_at)),
+        revision: project.revision,
+        coverage: score.coverage,
+        breakdown: score.breakdown.clone(),
+    })
+}
+
+pub async fn latest_result(db: &impl ConnectionTrait, project: &Project) -> Result<Option<IndexResult>, DbErr> {
+    let row = result::Entity::find()
+        .filter(result::Column::ProjectId.eq(project.id))
+        .order_by_desc(result::Column::ComputedAt)
+        .order_by_desc(result::Column::Id)
+        .one(db)
+        .await?;
+    row.map(|r| {
+        let breakdown: Vec<Contribution> = serde_json::from_str(&r.breakdown)
+            .map_err(|e| DbErr::Custom(format!("result {} has an unreadable breakdown: {e}", r.id)))?;
+        Ok(IndexResult {
+            project: project.code.clone(),
+            value: r.value,
+            computed_at: from_micros(r.computed_at),
+            revision: r.revision,
+            coverage: r.coverage,
+            breakdown,
+        })
+    })
+    .transpose()
+}
+
+pub async fn result_history(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    page: &PageRequest,
+) -> Result<Page<HistoryPoint>, DbErr> {
+    let select = result::Entity::find().filter(result::Column::ProjectId.eq(project_id));
+    let rows = page.apply(select, result::Column::ComputedAt, result::Column::Id).all(db).await?;
+    Ok(page.finish(
+        rows,
+        |r| Cursor { key: r.computed_at, id: r.id },
+        |r| HistoryPoint {
+            computed_at: from_micros(r.computed_at),
+            value: r.value,
+            coverage: r.coverage,
+            revision: r.revision,
+        },
+    ))
+}
+
+#[derive(FromQueryResult)]
+struct BucketRow {
+    bucket: i64,
+    value: Option<f64>,
+    last_id: Option<i64>,
+    n: i64,
+}
+
+/// Results grouped into buckets of `step_us` aligned on the epoch, oldest
+/// first; `page.after` resumes at the bucket after the cursor.
+pub async fn result_buckets(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    step_us: i64,
+    agg: Agg,
+    page: &PageRequest,
+) -> Result<Page<Bucket>, DbErr> {
+    let bucket = Expr::cust(format!("(computed_at / {step_us}) * {step_us}"));
+    let value: SimpleExpr = match agg {
+        Agg::Avg => Expr::col(result::Column::Value).avg(),
+        Agg::Min => Expr::col(result::Column::Value).min(),
+        Agg::Max | Agg::Last => Expr::col(result::Column::Value).max(),
+    };
+    let mut select = result::Entity::find()
+        .select_only()
+        .column_as(bucket.clone(), "bucket")
+        .column_as(value, "value")
+        .column_as(Expr::col(result::Column::Id).max(), "last_id")
+        .column_as(Expr::col(result::Column::Id).count(), "n")
+        .filter(result::Column::ProjectId.eq(project_id));
+    let from = Ord::max(page.after.as_ref().map(|c| c.key + step_us), page.from);
+    if let Some(from) = from {
+        select = select.filter(result::Column::ComputedAt.gte(from));
+    }
+    if let Some(to) = page.to {
+        select = select.filter(result::Column::ComputedAt.lt(to));
+    }
+    let mut rows = select
+        .group_by(bucket.clone())
+        .order_by_asc(bucket)
+        .limit(page.limit + 1)
+        .into_model::<BucketRow>()
+        .all(db)
+        .await?;
+    if agg == Agg::Last {
+        let ids: Vec<i64> = rows.iter().filter_map(|r| r.last_id).collect();
+        let lasts = result::Entity::find().filter(result::Column::Id.is_in(ids)).all(db).await?;
+        for row in &mut rows {
+            row.value = lasts.iter().find(|l| Some(l.id) == row.last_id).map(|l| l.value);
+        }
+    }
+    Ok(page.finish(
+        rows,
+        |r| Cursor { key: r.bucket, id: 0 },
+        |r| Bucket { start: from_micros(r.bucket), value: r.value.unwrap_or(0.0), count: r.n },
+    ))
+}

@@ -1,0 +1,128 @@
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, close, error_fields, expect, expect_problem, plain_project, spawn_app};
+use crate::on_both_backends;
+
+on_both_backends!(
+    an_array_is_stored_in_one_transaction_with_a_result_each,
+    bad_pushes_are_refused_with_the_field_and_store_nothing,
+    one_bad_element_of_an_array_stores_none_of_it,
+    oversized_pushes_get_413,
+    concurrent_pushes_never_produce_a_result_missing_an_acknowledged_value,
+);
+
+async fn an_array_is_stored_in_one_transaction_with_a_result_each(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(plain_project("p1")).await;
+    app.create_project(plain_project("p2")).await;
+
+    let results = app
+        .push(json!([
+            {"project": "p1", "values": {"a": 10}},
+            {"project": "p2", "values": {"a": 20, "b": 20}},
+            {"project": "p1", "ts": "2026-01-01T00:00:00Z", "values": {"b": "5.5"}},
+        ]))
+        .await;
+
+    let values: Vec<f64> = results.as_array().unwrap().iter().map(|r| r["value"].as_f64().unwrap()).collect();
+    assert!(close(values[0], 6.0) && close(values[1], 20.0) && close(values[2], 8.2), "{values:?}");
+    assert_eq!(results[2]["breakdown"][1]["observed_at"], "2026-01-01T00:00:00Z");
+    assert_eq!(app.result_count("p1").await, 2);
+    let b = expect(app.get("/v1/projects/p1/indicators/b/history").await, StatusCode::OK).await;
+    assert_eq!(
+        b["items"],
+        json!([{"value": 5.5, "observed_at": "2026-01-01T00:00:00Z", "received_at": b["items"][0]["received_at"], "source": "push"}])
+    );
+}
+
+async fn bad_pushes_are_refused_with_the_field_and_store_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(plain_project("p")).await;
+    let cases = [
+        (json!({"project": "nope", "values": {"a": 1}}), "project", "POST /v1/projects"),
+        (json!({"project": "p", "values": {"zzz": 1}}), "values.zzz", "known indicators: [a, b]"),
+        (json!({"project": "p", "values": {"a": "NaN"}}), "values.a", "finite"),
+        (json!({"project": "p", "values": {"a": "abc"}}), "values.a", "numeric string"),
+        (json!({"project": "p", "values": {"a": true}}), "values.a", "boolean"),
+        (json!({"project": "p", "values": {"a": null}}), "values.a", "null"),
+        (json!({"project": "p", "values": {}}), "values", "at least one"),
+        (json!({"project": "p", "ts": "yesterday", "values": {"a": 1}}), "ts", "RFC 3339"),
+        (json!({"project": "p", "ts": "2999-01-01T00:00:00Z", "values": {"a": 1}}), "ts", "future"),
+        (json!({"project": "p", "value": 1}), "body", "unknown field"),
+        (json!([]), "body", "empty"),
+    ];
+
+    for (body, field, hint) in cases {
+        let problem = expect_problem(app.post("/v1/data", &body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(error_fields(&problem), [field], "{body} -> {problem}");
+        assert!(problem["detail"].as_str().unwrap().contains(hint), "{body} -> {problem}");
+    }
+    expect_problem(app.post_raw("/v1/data", "{\"project\": ").await, StatusCode::BAD_REQUEST).await;
+    expect_problem(
+        app.post_raw("/v1/data", "{\"project\":\"p\",\"values\":{\"a\":1e999}}").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+
+    assert_eq!(app.result_count("p").await, 0);
+    let history = expect(app.get("/v1/projects/p/indicators/a/history").await, StatusCode::OK).await;
+    assert_eq!(history["items"], json!([]));
+    expect_problem(app.get("/v1/projects/p/index").await, StatusCode::NOT_FOUND).await;
+}
+
+async fn one_bad_element_of_an_array_stores_none_of_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(plain_project("p")).await;
+
+    let problem = expect_problem(
+        app.post("/v1/data", &json!([{"project": "p", "values": {"a": 1}}, {"project": "p", "values": {"c": 2}}]))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+
+    assert_eq!(error_fields(&problem), ["[1].values.c"]);
+    assert_eq!(app.result_count("p").await, 0);
+    let history = expect(app.get("/v1/projects/p/indicators/a/history").await, StatusCode::OK).await;
+    assert_eq!(history["items"], json!([]));
+}
+
+async fn oversized_pushes_get_413(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(plain_project("p")).await;
+    let many: Vec<Value> = (0..10_001).map(|_| json!({"project": "p", "values": {"a": 1}})).collect();
+    let huge = format!("{{\"project\":\"p\",\"values\":{{\"a\":1}},\"pad\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
+
+    let too_many = expect_problem(app.post("/v1/data", &Value::Array(many)).await, StatusCode::PAYLOAD_TOO_LARGE).await;
+    let too_big = expect_problem(app.post_raw("/v1/data", &huge).await, StatusCode::PAYLOAD_TOO_LARGE).await;
+
+    assert!(too_many["detail"].as_str().unwrap().contains("max_values_per_push"), "{too_many}");
+    assert!(too_big["detail"].as_str().unwrap().contains("max_body_bytes"), "{too_big}");
+    assert_eq!(app.result_count("p").await, 0);
+}
+
+async fn concurrent_pushes_never_produce_a_result_missing_an_acknowledged_value(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let keys: Vec<String> = (0..24).map(|i| format!("k{i}")).collect();
+    let indicators: Vec<Value> = keys.iter().map(|k| json!({"key": k, "weight": 1})).collect();
+    app.create_project(json!({"code": "busy", "indicators": indicators})).await;
+
+    let bodies: Vec<Value> = keys.iter().map(|k| json!({"project": "busy", "values": {k.as_str(): 1}})).collect();
+    let responses = join_all(bodies.iter().map(|body| app.post("/v1/data", body))).await;
+
+    assert!(responses.iter().all(|r| r.status() == StatusCode::OK));
+    let latest = expect(app.get("/v1/projects/busy/index").await, StatusCode::OK).await;
+    assert_eq!(latest["coverage"], 1.0, "{latest}");
+    let mut coverages: Vec<f64> = Vec::new();
+    for r in responses {
+        coverages.push(r.json::<Value>().await.unwrap()["coverage"].as_f64().unwrap());
+    }
+    coverages.sort_by(f64::total_cmp);
+    let expected: Vec<f64> = (1..=24).map(|n| n as f64 / 24.0).collect();
+    assert!(
+        coverages.iter().zip(&expected).all(|(a, b)| close(*a, *b)),
+        "each push saw every earlier one: {coverages:?}"
+    );
+}

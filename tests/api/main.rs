@@ -1,0 +1,11 @@
+//! Integration tests: the real server on a random port, against a fresh
+//! SQLite file and a fresh PostgreSQL database per test.
+
+mod helpers;
+
+mod data;
+mod docs;
+mod history;
+mod projects;
+mod restart;
+mod scoring;
