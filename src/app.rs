@@ -1,4 +1,4 @@
-//! Builds and runs the server: database, listener, HTTP app.
+//! Builds and runs the server: database, listener, HTTP app, pull worker.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -7,29 +7,37 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
 
 use crate::api::{self, AppState};
 use crate::config::Settings;
+use crate::pull::{Fetcher, Worker};
 use crate::store;
 
 pub struct Application {
     port: u16,
     server: Server,
+    db: DatabaseConnection,
+    settings: Arc<Settings>,
 }
 
 impl Application {
     /// Connects, migrates and binds; the server runs once `run` is awaited.
     /// Binding here (port 0 allowed) lets tests learn the real port.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = store::connect(&settings.database).await.context("cannot connect to the database ([database] url)")?;
-        store::migrate(&db).await.context("cannot apply database migrations")?;
+        let db = open_database(&settings).await?;
         let listener = TcpListener::bind(&settings.server.address)
             .with_context(|| format!("cannot listen on {} ([server] address)", settings.server.address))?;
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "KOI listening");
         let settings = Arc::new(settings);
-        let state = web::Data::new(AppState { db, settings: settings.clone() });
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            settings: settings.clone(),
+            fetcher: Fetcher::new(&settings.autopull),
+        });
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
@@ -43,15 +51,56 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, db, settings })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGTERM/SIGINT, then drains in-flight requests.
+    /// Serves until SIGTERM/SIGINT (actix drains in-flight requests), then
+    /// stops the in-process pull worker and lets its pulls finish.
     pub async fn run(self) -> anyhow::Result<()> {
-        self.server.await.context("HTTP server failed")
+        let (stop, stopped) = watch::channel(false);
+        let worker = self.settings.autopull.enabled.then(|| {
+            let drain = Duration::from_secs(self.settings.server.shutdown_timeout_secs);
+            tokio::spawn(Worker::new(self.db.clone(), &self.settings.autopull).run(stopped, drain))
+        });
+        let served = self.server.await.context("HTTP server failed");
+        stop.send_replace(true);
+        if let Some(worker) = worker {
+            worker.await.ok();
+        }
+        self.db.close().await.ok();
+        tracing::info!("KOI stopped");
+        served
+    }
+}
+
+/// The pull worker alone (`koi autopull`), until SIGTERM/SIGINT.
+pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
+    let db = open_database(&settings).await?;
+    let (stop, stopped) = watch::channel(false);
+    let drain = Duration::from_secs(settings.server.shutdown_timeout_secs);
+    let worker = tokio::spawn(Worker::new(db.clone(), &settings.autopull).run(stopped, drain));
+    shutdown_signal().await;
+    stop.send_replace(true);
+    worker.await.ok();
+    db.close().await.ok();
+    tracing::info!("pull worker stopped");
+    Ok(())
+}
+
+async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = store::connect(&settings.database).await.context("cannot connect to the database ([database] url)")?;
+    store::migrate(&db).await.context("cannot apply database migrations")?;
+    Ok(db)
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
     }
 }

@@ -49,8 +49,7 @@ pub async fn ingest(db: &DatabaseConnection, pushes: &[Push], source: &str) -> R
         let observed_at = store::to_micros(push.observed_at.unwrap_or(now));
         let rows: Vec<(String, f64, i64)> = push.values.iter().map(|(k, v)| (k.clone(), *v, observed_at)).collect();
         store::insert_observations(&txn, project.id, &rows, store::to_micros(now), source).await?;
-        let keys = project.indicators.iter().map(|i| i.key.as_str());
-        let latest = store::latest_values(&txn, project.id, keys).await?;
+        let latest = store::latest_values(&txn, project.id, &project.indicators).await?;
         let computed = score(&project.indicators, &latest, now);
         results.push(store::insert_result(&txn, project, &computed, now).await?);
     }

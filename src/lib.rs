@@ -5,5 +5,6 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod ingest;
+pub mod pull;
 pub mod store;
 pub mod telemetry;

@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP API (and the pull worker unless [autopull] enabled = false).
     Serve,
+    /// Run the pull worker alone (several may share one PostgreSQL database).
+    Autopull,
     /// Apply database migrations and exit.
     Migrate,
     /// Print the OpenAPI document.
@@ -33,6 +35,7 @@ async fn main() -> anyhow::Result<()> {
     koi::telemetry::init(&settings.log);
     match cli.command {
         Command::Serve => Application::build(settings).await?.run().await,
+        Command::Autopull => koi::app::run_worker(settings).await,
         Command::Migrate => {
             let db = koi::store::connect(&settings.database).await?;
             koi::store::migrate(&db).await?;

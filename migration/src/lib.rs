@@ -4,6 +4,7 @@ mod m20261123_000001_projects;
 mod m20261123_000002_indicators;
 mod m20261123_000003_observations;
 mod m20261123_000004_results;
+mod m20261123_000005_sources;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_indicators::Migration),
             Box::new(m20261123_000003_observations::Migration),
             Box::new(m20261123_000004_results::Migration),
+            Box::new(m20261123_000005_sources::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{data, health, index, indicators, projects};
+use super::{data, health, index, indicators, projects, remote};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,12 +24,20 @@ use super::{data, health, index, indicators, projects};
         index::history,
         indicators::states,
         indicators::history,
+        remote::list,
+        remote::create,
+        remote::get,
+        remote::replace,
+        remote::remove,
+        remote::pull_now,
+        remote::test,
     ),
     tags(
         (name = "projects", description = "Admin: indices and their indicators"),
         (name = "data", description = "Producers push values"),
         (name = "index", description = "Computed index and its history"),
         (name = "indicators", description = "Latest values and their history"),
+        (name = "remote", description = "Pull sources and the autopull worker"),
         (name = "operations", description = "Probes"),
     )
 )]

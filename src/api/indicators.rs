@@ -39,8 +39,7 @@ pub async fn states(
     code: web::Path<String>,
 ) -> Result<web::Json<Vec<IndicatorState>>, ApiError> {
     let project = load(&state, &code).await?;
-    let keys = project.indicators.iter().map(|i| i.key.as_str());
-    let latest = store::latest_values(&state.db, project.id, keys).await?;
+    let latest = store::latest_values(&state.db, project.id, &project.indicators).await?;
     let now = score(&project.indicators, &latest, Utc::now());
     let states = project
         .indicators

@@ -9,6 +9,7 @@ mod indicators;
 mod params;
 mod problem;
 mod projects;
+mod remote;
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use actix_web::web;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::pull::Fetcher;
 
 pub use docs::openapi_json;
 pub use problem::{ApiError, Problem};
@@ -24,6 +26,7 @@ pub use problem::{ApiError, Problem};
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
+    pub fetcher: Fetcher,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
@@ -44,6 +47,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(index::history)
         .service(indicators::states)
         .service(indicators::history)
+        .service(remote::list)
+        .service(remote::create)
+        .service(remote::test)
+        .service(remote::get)
+        .service(remote::replace)
+        .service(remote::remove)
+        .service(remote::pull_now)
         .configure(docs::routes)
         .default_service(web::to(extract::not_found));
 }

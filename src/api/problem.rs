@@ -39,6 +39,8 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMedia(String),
+    #[error("{0}")]
+    BadGateway(String),
     #[error("the database is unavailable")]
     Unavailable,
     #[error(transparent)]
@@ -61,6 +63,7 @@ impl ApiError {
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::TooLarge(_) => ("too-large", "Request too large"),
             Self::UnsupportedMedia(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::BadGateway(_) => ("bad-gateway", "Source failed"),
             Self::Unavailable => ("unavailable", "Service unavailable"),
             Self::Unexpected(_) => ("internal", "Internal error"),
         }
@@ -88,6 +91,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -6,6 +6,7 @@ mod observations;
 mod page;
 mod projects;
 mod results;
+mod sources;
 mod time;
 
 pub use connect::{connect, migrate};
@@ -17,5 +18,9 @@ pub use projects::{
 };
 pub use results::{
     Agg, Bucket, HistoryPoint, IndexResult, insert_result, latest_result, result_buckets, result_history,
+};
+pub use sources::{
+    RunRecord, Source, claim_source, delete_source, due_sources, find_source, insert_source, list_sources, record_run,
+    update_source,
 };
 pub use time::{from_micros, to_micros};

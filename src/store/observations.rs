@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::entity::observation;
 use super::{Cursor, Page, PageRequest, from_micros};
-use crate::domain::Latest;
+use crate::domain::{IndicatorSpec, Latest};
 
 /// One stored value of one indicator.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -48,10 +48,10 @@ pub async fn insert_observations(
 pub async fn latest_values(
     db: &impl ConnectionTrait,
     project_id: i64,
-    keys: impl IntoIterator<Item = &str>,
+    indicators: &[IndicatorSpec],
 ) -> Result<HashMap<String, Latest>, DbErr> {
     let mut latest = HashMap::new();
-    for key in keys {
+    for key in indicators.iter().map(|i| i.key.as_str()) {
         let row = observation::Entity::find()
             .filter(observation::Column::ProjectId.eq(project_id))
             .filter(observation::Column::IndicatorKey.eq(key))

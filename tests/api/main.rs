@@ -7,5 +7,7 @@ mod data;
 mod docs;
 mod history;
 mod projects;
+mod pull_sources;
+mod pull_worker;
 mod restart;
 mod scoring;

@@ -5,3 +5,4 @@ pub mod indicator;
 pub mod observation;
 pub mod project;
 pub mod result;
+pub mod source;

@@ -1,0 +1,83 @@
+use sea_orm_migration::prelude::*;
+
+use crate::m20261123_000001_projects::Projects;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Sources {
+    Table,
+    Id,
+    ProjectId,
+    Name,
+    Url,
+    Method,
+    Headers,
+    Body,
+    Schedule,
+    TimeoutMs,
+    Enabled,
+    Mappings,
+    LastRunAt,
+    LastSuccessAt,
+    LastError,
+    LastValues,
+    ConsecutiveFailures,
+    NextRunAt,
+    LeaseOwner,
+    LeaseUntil,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Sources::Table)
+                    .col(ColumnDef::new(Sources::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(ColumnDef::new(Sources::ProjectId).big_integer().not_null())
+                    .col(ColumnDef::new(Sources::Name).string().not_null())
+                    .col(ColumnDef::new(Sources::Url).text().not_null())
+                    .col(ColumnDef::new(Sources::Method).string_len(8).not_null())
+                    // JSON object; values are secrets and never leave the server.
+                    .col(ColumnDef::new(Sources::Headers).text().not_null())
+                    .col(ColumnDef::new(Sources::Body).text().null())
+                    .col(ColumnDef::new(Sources::Schedule).string().not_null())
+                    .col(ColumnDef::new(Sources::TimeoutMs).big_integer().null())
+                    .col(ColumnDef::new(Sources::Enabled).boolean().not_null())
+                    // JSON array of {indicator, path}.
+                    .col(ColumnDef::new(Sources::Mappings).text().not_null())
+                    .col(ColumnDef::new(Sources::LastRunAt).big_integer().null())
+                    .col(ColumnDef::new(Sources::LastSuccessAt).big_integer().null())
+                    .col(ColumnDef::new(Sources::LastError).text().null())
+                    .col(ColumnDef::new(Sources::LastValues).text().null())
+                    .col(ColumnDef::new(Sources::ConsecutiveFailures).integer().not_null().default(0))
+                    .col(ColumnDef::new(Sources::NextRunAt).big_integer().null())
+                    .col(ColumnDef::new(Sources::LeaseOwner).string().null())
+                    .col(ColumnDef::new(Sources::LeaseUntil).big_integer().null())
+                    .col(ColumnDef::new(Sources::CreatedAt).big_integer().not_null())
+                    .col(ColumnDef::new(Sources::UpdatedAt).big_integer().not_null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Sources::Table, Sources::ProjectId)
+                            .to(Projects::Table, Projects::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create().name("idx_sources_due").table(Sources::Table).col(Sources::NextRunAt).to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table(Sources::Table).to_owned()).await
+    }
+}

@@ -1,0 +1,284 @@
+//! Pull sources: `/v1/remote`.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::problem::{ApiError, Problem, project_not_found};
+use crate::domain::FieldError;
+use crate::pull::{self, Mapping, PullOutcome, REDACTED, Schedule, SourceSpec};
+use crate::store::{self, Page, Source};
+
+/// A pull source as the API shows it: header values are never shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceView {
+    pub id: i64,
+    #[serde(flatten)]
+    pub spec: SourceSpec,
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_values: Option<BTreeMap<String, f64>>,
+    pub consecutive_failures: i32,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Source> for SourceView {
+    fn from(s: Source) -> Self {
+        let mut spec = s.spec;
+        spec.headers.values_mut().for_each(|v| *v = REDACTED.into());
+        Self {
+            id: s.id,
+            spec,
+            last_run_at: s.last_run_at,
+            last_success_at: s.last_success_at,
+            last_error: s.last_error,
+            last_values: s.last_values,
+            consecutive_failures: s.consecutive_failures,
+            next_run_at: s.next_run_at,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SourceListParams {
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A dry run: fetch a URL and apply mappings, storing nothing.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestRequest {
+    pub url: String,
+    #[serde(default = "get_method")]
+    pub method: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: Option<Value>,
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    pub mappings: Vec<Mapping>,
+}
+
+fn get_method() -> String {
+    "GET".into()
+}
+
+/// What a dry run extracted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestOutcome {
+    pub values: BTreeMap<String, f64>,
+    pub errors: Vec<String>,
+}
+
+/// List pull sources with their status.
+#[utoipa::path(tag = "remote", params(SourceListParams), responses((status = 200, body = Page<SourceView>)))]
+#[get("/v1/remote")]
+pub async fn list(
+    state: web::Data<AppState>,
+    params: web::Query<SourceListParams>,
+) -> Result<web::Json<Page<SourceView>>, ApiError> {
+    let limit = super::params::limit(params.limit)?;
+    let after = match params.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(
+            c.parse::<i64>()
+                .map_err(|_| ApiError::invalid("cursor", "pass next_cursor of the previous page unchanged"))?,
+        ),
+    };
+    let mut sources = store::list_sources(&state.db, limit + 1, after).await?;
+    let more = sources.len() as u64 > limit;
+    sources.truncate(limit as usize);
+    let next_cursor = if more { sources.last().map(|s| s.id.to_string()) } else { None };
+    Ok(web::Json(Page { items: sources.into_iter().map(Into::into).collect(), next_cursor }))
+}
+
+/// Create a pull source.
+#[utoipa::path(
+    tag = "remote",
+    request_body = SourceSpec,
+    responses(
+        (status = 201, body = SourceView),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/remote")]
+pub async fn create(state: web::Data<AppState>, body: web::Json<SourceSpec>) -> Result<HttpResponse, ApiError> {
+    let mut spec = body.into_inner();
+    let project_id = checked(&state, &mut spec).await?;
+    let next = first_run(&spec);
+    let source = store::insert_source(&state.db, project_id, &spec, next).await?;
+    Ok(HttpResponse::Created().json(SourceView::from(source)))
+}
+
+/// Read one source with its status.
+#[utoipa::path(
+    tag = "remote",
+    params(("id" = i64, Path, description = "Source id")),
+    responses((status = 200, body = SourceView), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/v1/remote/{id}")]
+pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<SourceView>, ApiError> {
+    Ok(web::Json(load(&state, *id).await?.into()))
+}
+
+/// Replace a source's configuration. A header sent as `***` keeps its
+/// stored value.
+#[utoipa::path(
+    tag = "remote",
+    params(("id" = i64, Path, description = "Source id")),
+    request_body = SourceSpec,
+    responses(
+        (status = 200, body = SourceView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/v1/remote/{id}")]
+pub async fn replace(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<SourceSpec>,
+) -> Result<web::Json<SourceView>, ApiError> {
+    let stored = load(&state, *id).await?;
+    let mut spec = body.into_inner();
+    for (name, value) in spec.headers.iter_mut() {
+        if value == REDACTED
+            && let Some(kept) = stored.spec.headers.get(name)
+        {
+            value.clone_from(kept);
+        }
+    }
+    let project_id = checked(&state, &mut spec).await?;
+    let next = if spec.schedule == stored.spec.schedule && stored.next_run_at.is_some() {
+        stored.next_run_at
+    } else {
+        first_run(&spec)
+    };
+    let source = store::update_source(&state.db, *id, project_id, &spec, next).await?.ok_or_else(|| not_found(*id))?;
+    Ok(web::Json(source.into()))
+}
+
+/// Delete a source (its stored observations stay).
+#[utoipa::path(
+    tag = "remote",
+    params(("id" = i64, Path, description = "Source id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[delete("/v1/remote/{id}")]
+pub async fn remove(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    if store::delete_source(&state.db, *id).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(not_found(*id))
+    }
+}
+
+/// Pull a source now: fetch, extract, store, compute.
+#[utoipa::path(
+    tag = "remote",
+    params(("id" = i64, Path, description = "Source id")),
+    responses(
+        (status = 200, description = "Pulled; `errors` lists mappings that gave no value", body = PullOutcome),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The source failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/remote/{id}/pull")]
+pub async fn pull_now(state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<PullOutcome>, ApiError> {
+    let source = load(&state, *id).await?;
+    let outcome =
+        pull::pull_source(&state.db, &state.fetcher, state.settings.autopull.timeout_ms, &source, None).await?;
+    if !outcome.reached {
+        return Err(ApiError::BadGateway(outcome.errors.join("; ")));
+    }
+    Ok(web::Json(outcome))
+}
+
+/// Dry-run a URL and mappings; nothing is stored.
+#[utoipa::path(
+    tag = "remote",
+    request_body = TestRequest,
+    responses(
+        (status = 200, body = TestOutcome),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The source failed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/remote/test")]
+pub async fn test(
+    state: web::Data<AppState>,
+    body: web::Json<TestRequest>,
+) -> Result<web::Json<TestOutcome>, ApiError> {
+    let mut req = body.into_inner();
+    let errors = pull::validate_request(&req.url, &req.method, &req.headers, req.timeout_ms, &mut req.mappings);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let spec = SourceSpec {
+        project: String::new(),
+        name: String::new(),
+        url: req.url,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        schedule: String::new(),
+        timeout_ms: req.timeout_ms,
+        enabled: false,
+        mappings: req.mappings,
+    };
+    let request = pull::request_of(&spec, state.settings.autopull.timeout_ms);
+    let doc = state.fetcher.fetch_json(&request).await.map_err(|e| ApiError::BadGateway(e.to_string()))?;
+    let (values, errors) = pull::extract(&doc, &spec.mappings);
+    Ok(web::Json(TestOutcome { values: values.into_iter().collect(), errors }))
+}
+
+/// Validates the spec and that its project and indicators exist; returns
+/// the project id.
+async fn checked(state: &AppState, spec: &mut SourceSpec) -> Result<i64, ApiError> {
+    let mut errors = spec.validate();
+    let project = store::find_project(&state.db, &spec.project).await?;
+    match &project {
+        None => errors.push(FieldError::new("project", project_not_found(&spec.project).to_string())),
+        Some(p) => {
+            for (i, m) in spec.mappings.iter().enumerate() {
+                if !p.indicators.iter().any(|ind| ind.key == m.indicator) {
+                    errors.push(FieldError::new(
+                        format!("mappings[{i}].indicator"),
+                        format!("project {:?} has no indicator {:?}", p.code, m.indicator),
+                    ));
+                }
+            }
+        }
+    }
+    match project {
+        Some(p) if errors.is_empty() => Ok(p.id),
+        _ => Err(ApiError::Invalid(errors)),
+    }
+}
+
+fn first_run(spec: &SourceSpec) -> Option<DateTime<Utc>> {
+    spec.schedule.parse::<Schedule>().ok()?.next_after(None, Utc::now())
+}
+
+async fn load(state: &AppState, id: i64) -> Result<Source, ApiError> {
+    store::find_source(&state.db, id).await?.ok_or_else(|| not_found(id))
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("no pull source {id}; list them with GET /v1/remote"))
+}

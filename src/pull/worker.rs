@@ -1,0 +1,98 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::{Fetcher, Schedule, pull_source};
+use crate::config::AutopullSettings;
+use crate::store::{self, Source};
+
+/// Claims due sources and pulls them, at most `concurrency` at a time. Any
+/// number of workers may share one database: claims are leases in it.
+#[derive(Clone)]
+pub struct Worker {
+    db: DatabaseConnection,
+    fetcher: Fetcher,
+    settings: AutopullSettings,
+    owner: String,
+    permits: Arc<Semaphore>,
+}
+
+impl Worker {
+    pub fn new(db: DatabaseConnection, settings: &AutopullSettings) -> Self {
+        Self {
+            db,
+            fetcher: Fetcher::new(settings),
+            settings: settings.clone(),
+            owner: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+        }
+    }
+
+    /// Ticks until `shutdown` turns true, then lets in-flight pulls finish
+    /// for up to `drain` before giving up on them.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>, drain: Duration) {
+        tracing::info!(owner = %self.owner, "pull worker started");
+        let mut ticker = tokio::time::interval(Duration::from_millis(self.settings.tick_ms.max(10)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut pulls = JoinSet::new();
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {
+                    if let Err(e) = self.tick(&mut pulls).await {
+                        tracing::warn!(error = %e, "pull worker cannot reach the database; retrying next tick");
+                    }
+                    while pulls.try_join_next().is_some() {}
+                }
+                _ = shutdown.changed() => break,
+            }
+        }
+        tracing::info!(in_flight = pulls.len(), "pull worker stopping");
+        if tokio::time::timeout(drain, async { while pulls.join_next().await.is_some() {} }).await.is_err() {
+            tracing::warn!(abandoned = pulls.len(), "pulls still running at shutdown; their leases will expire");
+        }
+    }
+
+    /// Claims what is due (no more than there are free slots) and starts
+    /// pulling it; returns how many sources this worker claimed.
+    pub async fn tick(&self, pulls: &mut JoinSet<()>) -> Result<usize, DbErr> {
+        let claimed = self.claim_due().await?;
+        let count = claimed.len();
+        for source in claimed {
+            let permit = self.permits.clone().acquire_owned().await.expect("the semaphore is never closed");
+            let worker = self.clone();
+            pulls.spawn(async move {
+                if let Err(e) =
+                    pull_source(&worker.db, &worker.fetcher, worker.settings.timeout_ms, &source, Some(&worker.owner))
+                        .await
+                {
+                    tracing::warn!(source = source.id, error = %e, "pull not recorded: database error");
+                }
+                drop(permit);
+            });
+        }
+        Ok(count)
+    }
+
+    /// Leases due sources to this worker and moves their next run on.
+    pub async fn claim_due(&self) -> Result<Vec<Source>, DbErr> {
+        let free = self.permits.available_permits() as u64;
+        if free == 0 {
+            return Ok(Vec::new());
+        }
+        let now = Utc::now();
+        let lease_until = now + chrono::Duration::seconds(self.settings.lease_secs as i64);
+        let mut claimed = Vec::new();
+        for source in store::due_sources(&self.db, now, free).await? {
+            let next =
+                source.spec.schedule.parse::<Schedule>().ok().and_then(|s| s.next_after(source.next_run_at, now));
+            if store::claim_source(&self.db, source.id, &self.owner, now, lease_until, next).await? {
+                claimed.push(source);
+            }
+        }
+        Ok(claimed)
+    }
+}

@@ -1,0 +1,95 @@
+//! The autopull worker: schedules, leases, several workers on one database.
+
+use std::time::Duration;
+
+use koi::config::AutopullSettings;
+use koi::pull::Worker;
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::task::JoinSet;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{Backend, expect, fresh_database, spawn_with, test_settings};
+use crate::on_both_backends;
+use crate::pull_sources::source_for;
+
+on_both_backends!(
+    scheduled_pulls_land_observations_and_results,
+    two_workers_claim_a_due_source_exactly_once_per_tick,
+    a_crashed_workers_lease_expires_and_another_takes_over,
+);
+
+async fn upstream() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"a": 30, "b": 50}})))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn worker_settings(lease_secs: u64) -> AutopullSettings {
+    AutopullSettings { tick_ms: 50, lease_secs, ..AutopullSettings::default() }
+}
+
+async fn scheduled_pulls_land_observations_and_results(backend: Backend) {
+    let (db_url, dir) = fresh_database(backend).await;
+    let mut settings = test_settings(&db_url);
+    settings.autopull = worker_settings(60);
+    settings.autopull.enabled = true;
+    let app = spawn_with(settings, dir).await;
+    let upstream = upstream().await;
+
+    source_for(&app, &upstream.uri(), json!({"schedule": "* * * * * *"})).await;
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+
+    let pulls = upstream.received_requests().await.unwrap().len();
+    assert!((2..=3).contains(&pulls), "every-second schedule pulled {pulls} times in 2.6 s");
+    let latest = expect(app.get("/v1/projects/p/index").await, StatusCode::OK).await;
+    assert_eq!(latest["value"], 38.0);
+    assert_eq!(app.result_count("p").await, pulls);
+}
+
+async fn two_workers_claim_a_due_source_exactly_once_per_tick(backend: Backend) {
+    let (db_url, dir) = fresh_database(backend).await;
+    let app = spawn_with(test_settings(&db_url), dir).await;
+    let upstream = upstream().await;
+    source_for(&app, &upstream.uri(), json!({"schedule": "@every 1s"})).await;
+    let db = koi::store::connect(&test_settings(&db_url).database).await.unwrap();
+    let (first, second) =
+        (Worker::new(db.clone(), &worker_settings(60)), Worker::new(db.clone(), &worker_settings(60)));
+
+    let mut claims = Vec::new();
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1050)).await;
+        let (mut pulls_a, mut pulls_b) = (JoinSet::new(), JoinSet::new());
+        let (a, b) = tokio::join!(first.tick(&mut pulls_a), second.tick(&mut pulls_b));
+        claims.push(a.unwrap() + b.unwrap());
+        pulls_a.join_all().await;
+        pulls_b.join_all().await;
+    }
+
+    assert_eq!(claims, [1, 1, 1]);
+    assert_eq!(upstream.received_requests().await.unwrap().len(), 3, "one pull per tick");
+    assert_eq!(app.result_count("p").await, 3);
+}
+
+async fn a_crashed_workers_lease_expires_and_another_takes_over(backend: Backend) {
+    let (db_url, dir) = fresh_database(backend).await;
+    let app = spawn_with(test_settings(&db_url), dir).await;
+    let upstream = upstream().await;
+    source_for(&app, &upstream.uri(), json!({"schedule": "@every 1s"})).await;
+    let db = koi::store::connect(&test_settings(&db_url).database).await.unwrap();
+    let crashed = Worker::new(db.clone(), &worker_settings(2));
+    let survivor = Worker::new(db.clone(), &worker_settings(2));
+
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    let taken = crashed.claim_due().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    let while_leased = survivor.claim_due().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let after_expiry = survivor.claim_due().await.unwrap();
+
+    assert_eq!((taken.len(), while_leased.len(), after_expiry.len()), (1, 0, 1));
+}
