@@ -41,6 +41,7 @@ impl Application {
         let max_body = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap_fn(api::observe)
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(|cfg| api::routes(cfg, max_body))

@@ -2,11 +2,13 @@
 //! and pull both come through here.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 
 use crate::domain::{FieldError, score};
+use crate::metrics::METRICS;
 use crate::store::{self, IndexResult, Project};
 
 /// Values for one project, as parsed from a request or a pulled document.
@@ -30,6 +32,7 @@ pub enum IngestError {
 /// Stores every push and computes one result per push, all in one
 /// transaction: either everything is stored or nothing is.
 pub async fn ingest(db: &DatabaseConnection, pushes: &[Push], source: &str) -> Result<Vec<IndexResult>, IngestError> {
+    let started = Instant::now();
     let txn = db.begin().await?;
     // Locking in code order means two batches naming the same projects
     // cannot deadlock each other.
@@ -54,6 +57,9 @@ pub async fn ingest(db: &DatabaseConnection, pushes: &[Push], source: &str) -> R
         results.push(store::insert_result(&txn, project, &computed, now).await?);
     }
     txn.commit().await?;
+    for r in &results {
+        METRICS.computed(&r.project, r.value, started.elapsed());
+    }
     Ok(results)
 }
 

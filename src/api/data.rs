@@ -12,6 +12,7 @@ use super::AppState;
 use super::problem::{ApiError, Problem};
 use crate::domain::{FieldError, parse_value};
 use crate::ingest::{Push, ingest};
+use crate::metrics::METRICS;
 use crate::store::IndexResult;
 
 /// Clocks drift; a timestamp further ahead than this is a producer bug that
@@ -48,7 +49,11 @@ pub struct PushBody {
 )]
 #[post("/v1/data")]
 pub async fn push(state: web::Data<AppState>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
-    let (pushes, many) = match body.into_inner() {
+    let body = body.into_inner();
+    if super::compat::is_legacy_push(&body) {
+        return Ok(super::compat::legacy_push(&state, body).await);
+    }
+    let (pushes, many) = match body {
         Value::Array(items) => {
             let pushes = items.into_iter().enumerate().map(|(i, v)| parse_push(v, &format!("[{i}]"))).collect();
             (collect(pushes)?, true)
@@ -66,6 +71,7 @@ pub async fn push(state: web::Data<AppState>, body: web::Json<Value>) -> Result<
         )));
     }
     let mut results = ingest(&state.db, &pushes, "push").await?;
+    METRICS.pushed(count);
     Ok(if many { HttpResponse::Ok().json(results) } else { HttpResponse::Ok().json(results.remove(0)) })
 }
 

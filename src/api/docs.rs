@@ -1,10 +1,10 @@
 //! The OpenAPI document and the offline docs UI.
 
 use actix_web::{HttpResponse, web};
-use utoipa::OpenApi;
+use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{data, health, index, indicators, projects, remote};
+use super::{compat, data, health, index, indicators, projects, remote};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,6 +12,7 @@ use super::{data, health, index, indicators, projects, remote};
     paths(
         health::health,
         health::ready,
+        health::metrics,
         projects::create_project,
         projects::list_projects,
         projects::get_project,
@@ -31,7 +32,17 @@ use super::{data, health, index, indicators, projects, remote};
         remote::remove,
         remote::pull_now,
         remote::test,
+        compat::setup::get,
+        compat::setup::save,
+        compat::setup::remove,
+        compat::datasetup::target,
+        compat::datasetup::create,
+        compat::datasetup::update,
+        compat::datasetup::test,
+        compat::index::latest,
     ),
+    components(schemas(compat::data::LegacyPush)),
+    modifiers(&LegacyPushNote),
     tags(
         (name = "projects", description = "Admin: indices and their indicators"),
         (name = "data", description = "Producers push values"),
@@ -39,9 +50,29 @@ use super::{data, health, index, indicators, projects, remote};
         (name = "indicators", description = "Latest values and their history"),
         (name = "remote", description = "Pull sources and the autopull worker"),
         (name = "operations", description = "Probes"),
+        (name = "compat", description = "Drop-in routes of the original KOI service (SagooIOT UI and producers): \
+            original shapes, numbers or numeric strings, answers in {code, message, data} with code 0 on success \
+            and code = the HTTP status on errors. POST /v1/data also takes the original {itemcode, name, value, form_info}."),
     )
 )]
 struct ApiDoc;
+
+/// `POST /v1/data` is one operation shared by native and original
+/// producers, and OpenAPI allows one per method and path, so the original
+/// body is described on the native operation.
+struct LegacyPushNote;
+
+impl Modify for LegacyPushNote {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(push) = openapi.paths.paths.get_mut("/v1/data").and_then(|item| item.post.as_mut()) else { return };
+        let note = "Also accepts the original KOI body `{\"itemcode\", \"name\", \"value\", \"form_info\"}` \
+                    (schema `LegacyPush`, tag `compat`), answered in the `{code, message, data}` envelope.";
+        push.description = Some(match push.description.take() {
+            Some(text) => format!("{text}\n\n{note}"),
+            None => note.into(),
+        });
+    }
+}
 
 /// The document served at `/openapi.json` and committed under `openapi/`.
 pub fn openapi_json() -> String {

@@ -6,12 +6,20 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::AppState;
+use crate::metrics::METRICS;
 
 /// The process is up.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Process up")))]
 #[get("/health")]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// Prometheus metrics of this process.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(METRICS.render())
 }
 
 /// The database is reachable and every migration is applied.

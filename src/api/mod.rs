@@ -1,11 +1,13 @@
 //! HTTP edge: handlers per resource, problem errors, OpenAPI.
 
+mod compat;
 mod data;
 mod docs;
 mod extract;
 mod health;
 mod index;
 mod indicators;
+mod observe;
 mod params;
 mod problem;
 mod projects;
@@ -20,6 +22,7 @@ use crate::config::Settings;
 use crate::pull::Fetcher;
 
 pub use docs::openapi_json;
+pub use observe::observe;
 pub use problem::{ApiError, Problem};
 
 /// What every handler may use.
@@ -35,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .app_data(extract::path_config())
         .service(health::health)
         .service(health::ready)
+        .service(health::metrics)
         .service(projects::create_project)
         .service(projects::list_projects)
         .service(projects::get_project)
@@ -55,5 +59,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(remote::remove)
         .service(remote::pull_now)
         .configure(docs::routes)
+        .configure(compat::routes)
         .default_service(web::to(extract::not_found));
 }

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::problem::{ApiError, Problem, project_not_found};
 use crate::domain::{IndicatorSpec, ProjectSpec, new_code, weight_sum};
+use crate::metrics::METRICS;
 use crate::store::{self, Page, Project};
 
 /// A project as the API returns it.
@@ -141,6 +142,7 @@ pub async fn replace_project(
 #[delete("/v1/projects/{code}")]
 pub async fn delete_project(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
     if store::delete_project(&state.db, &code).await? {
+        METRICS.forget_project(&code);
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(project_not_found(&code))

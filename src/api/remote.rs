@@ -118,11 +118,15 @@ pub async fn list(
 )]
 #[post("/v1/remote")]
 pub async fn create(state: web::Data<AppState>, body: web::Json<SourceSpec>) -> Result<HttpResponse, ApiError> {
-    let mut spec = body.into_inner();
-    let project_id = checked(&state, &mut spec).await?;
-    let next = first_run(&spec);
-    let source = store::insert_source(&state.db, project_id, &spec, next).await?;
+    let source = create_source(&state, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(SourceView::from(source)))
+}
+
+/// Validates and stores a new source; shared with the original-KOI façade.
+pub(crate) async fn create_source(state: &AppState, mut spec: SourceSpec) -> Result<Source, ApiError> {
+    let project_id = checked(state, &mut spec).await?;
+    let next = first_run(&spec);
+    Ok(store::insert_source(&state.db, project_id, &spec, next).await?)
 }
 
 /// Read one source with its status.
@@ -155,7 +159,16 @@ pub async fn replace(
     body: web::Json<SourceSpec>,
 ) -> Result<web::Json<SourceView>, ApiError> {
     let stored = load(&state, *id).await?;
-    let mut spec = body.into_inner();
+    Ok(web::Json(replace_source(&state, &stored, body.into_inner()).await?.into()))
+}
+
+/// Validates and stores a new configuration for `stored`, keeping its run
+/// status; shared with the original-KOI façade.
+pub(crate) async fn replace_source(
+    state: &AppState,
+    stored: &Source,
+    mut spec: SourceSpec,
+) -> Result<Source, ApiError> {
     for (name, value) in spec.headers.iter_mut() {
         if value == REDACTED
             && let Some(kept) = stored.spec.headers.get(name)
@@ -163,14 +176,13 @@ pub async fn replace(
             value.clone_from(kept);
         }
     }
-    let project_id = checked(&state, &mut spec).await?;
+    let project_id = checked(state, &mut spec).await?;
     let next = if spec.schedule == stored.spec.schedule && stored.next_run_at.is_some() {
         stored.next_run_at
     } else {
         first_run(&spec)
     };
-    let source = store::update_source(&state.db, *id, project_id, &spec, next).await?.ok_or_else(|| not_found(*id))?;
-    Ok(web::Json(source.into()))
+    store::update_source(&state.db, stored.id, project_id, &spec, next).await?.ok_or_else(|| not_found(stored.id))
 }
 
 /// Delete a source (its stored observations stay).
@@ -224,7 +236,11 @@ pub async fn test(
     state: web::Data<AppState>,
     body: web::Json<TestRequest>,
 ) -> Result<web::Json<TestOutcome>, ApiError> {
-    let mut req = body.into_inner();
+    Ok(web::Json(dry_run(&state, body.into_inner()).await?))
+}
+
+/// Fetches and extracts without storing; shared with the original-KOI façade.
+pub(crate) async fn dry_run(state: &AppState, mut req: TestRequest) -> Result<TestOutcome, ApiError> {
     let errors = pull::validate_request(&req.url, &req.method, &req.headers, req.timeout_ms, &mut req.mappings);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
@@ -244,7 +260,7 @@ pub async fn test(
     let request = pull::request_of(&spec, state.settings.autopull.timeout_ms);
     let doc = state.fetcher.fetch_json(&request).await.map_err(|e| ApiError::BadGateway(e.to_string()))?;
     let (values, errors) = pull::extract(&doc, &spec.mappings);
-    Ok(web::Json(TestOutcome { values: values.into_iter().collect(), errors }))
+    Ok(TestOutcome { values: values.into_iter().collect(), errors })
 }
 
 /// Validates the spec and that its project and indicators exist; returns

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::{Fetcher, Request, extract};
 use crate::ingest::{IngestError, Push, ingest};
+use crate::metrics::METRICS;
 use crate::store::{self, IndexResult, RunRecord, Source};
 
 /// What one pull of a source produced.
@@ -75,6 +76,7 @@ pub async fn pull_source(
         }
     }
     let error = (!outcome.errors.is_empty()).then(|| outcome.errors.join("; "));
+    METRICS.pulled(error.is_none());
     tracing::info!(source = source.id, values = outcome.values.len(), error = error.as_deref(), "pulled source");
     let run = RunRecord { at: Utc::now(), values: outcome.values.clone(), error };
     store::record_run(db, source.id, &run, lease_owner).await?;

@@ -1,4 +1,5 @@
 use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use koi::app::Application;
@@ -166,6 +167,27 @@ pub fn plain_project(code: &str) -> Value {
         "title": "Plain",
         "indicators": [{"key": "a", "weight": 60}, {"key": "b", "weight": 40}]
     })
+}
+
+/// The real `koi serve` binary as a child process on `port`.
+pub fn start_koi(db_url: &str, port: u16, env: &[(&str, &str)], stderr: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_koi"))
+        .arg("serve")
+        .env("KOI__SERVER__ADDRESS", format!("127.0.0.1:{port}"))
+        .env("KOI__DATABASE__URL", db_url)
+        .env("KOI__AUTOPULL__ENABLED", "false")
+        .env("KOI__LOG__LEVEL", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("start koi")
+}
+
+/// Sends SIGTERM, as supervisor and koi.sh do.
+pub fn terminate(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
 }
 
 /// A free loopback port (for servers started as separate processes).

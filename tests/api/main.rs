@@ -6,6 +6,7 @@ mod helpers;
 mod data;
 mod docs;
 mod history;
+mod ops;
 mod projects;
 mod pull_sources;
 mod pull_worker;

@@ -1,0 +1,33 @@
+//! Drop-in façade for clients of the original KOI service (the SagooIOT
+//! admin UI and its producers): their routes and shapes, answered in the
+//! `{code, message, data}` envelope, mapped onto the native services.
+//! No logic lives here beyond the mapping.
+
+// Visible to `api` so that docs.rs can list the handlers.
+pub(super) mod data;
+pub(super) mod datasetup;
+pub(super) mod envelope;
+pub(super) mod index;
+mod numbers;
+pub(super) mod setup;
+
+use actix_web::web;
+
+pub use data::{is_legacy_push, legacy_push};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/setup")
+            .route(web::get().to(setup::get))
+            .route(web::post().to(setup::save))
+            .route(web::delete().to(setup::remove)),
+    )
+    .service(
+        web::resource("/v1/datasetup")
+            .route(web::post().to(datasetup::create))
+            .route(web::put().to(datasetup::update)),
+    )
+    .service(web::resource("/v1/datasetup/target").route(web::get().to(datasetup::target)))
+    .service(web::resource("/v1/datasetup/test").route(web::post().to(datasetup::test)))
+    .service(web::resource("/v1/index").route(web::get().to(index::latest)));
+}
