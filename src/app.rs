@@ -4,8 +4,10 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpServer, http, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
@@ -13,6 +15,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::api::{self, AppState};
 use crate::config::Settings;
+use crate::ingest::Ingestor;
 use crate::pull::{Fetcher, Worker};
 use crate::store;
 
@@ -20,6 +23,7 @@ pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    ingestor: Ingestor,
     settings: Arc<Settings>,
 }
 
@@ -32,16 +36,29 @@ impl Application {
             .with_context(|| format!("cannot listen on {} ([server] address)", settings.server.address))?;
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "KOI listening");
+        if !settings.auth_enabled() {
+            tracing::warn!(
+                "API keys are not required ([auth] enabled = false, or unset on a loopback address): \
+                 anyone who can reach this port may change and read every index"
+            );
+        }
         let settings = Arc::new(settings);
+        let ingestor = Ingestor::start(db.clone(), &settings.database);
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
             fetcher: Fetcher::new(&settings.autopull),
+            ingestor: ingestor.clone(),
+            gate: api::Gate::new(&settings),
         });
         let max_body = settings.server.max_body_bytes;
+        let origins = settings.server.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(api::authorize))
                 .wrap_fn(api::observe)
+                // Outside the key check: a browser's preflight carries no key.
+                .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(|cfg| api::routes(cfg, max_body))
@@ -52,7 +69,7 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Self { port, server, db, settings })
+        Ok(Self { port, server, db, ingestor, settings })
     }
 
     pub fn port(&self) -> u16 {
@@ -65,7 +82,8 @@ impl Application {
         let (stop, stopped) = watch::channel(false);
         let worker = self.settings.autopull.enabled.then(|| {
             let drain = Duration::from_secs(self.settings.server.shutdown_timeout_secs);
-            tokio::spawn(Worker::new(self.db.clone(), &self.settings.autopull).run(stopped, drain))
+            let worker = Worker::new(self.db.clone(), self.ingestor.clone(), &self.settings.autopull);
+            tokio::spawn(worker.run(stopped, drain))
         });
         let served = self.server.await.context("HTTP server failed");
         stop.send_replace(true);
@@ -78,12 +96,25 @@ impl Application {
     }
 }
 
+/// Lets dashboards on `origins` call the API from a browser, with a key.
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers([http::header::AUTHORIZATION, http::header::CONTENT_TYPE])
+        .allowed_header("x-api-key")
+        .expose_headers(["x-request-id", "retry-after"])
+        .max_age(3600)
+}
+
 /// The pull worker alone (`koi autopull`), until SIGTERM/SIGINT.
 pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let db = open_database(&settings).await?;
     let (stop, stopped) = watch::channel(false);
     let drain = Duration::from_secs(settings.server.shutdown_timeout_secs);
-    let worker = tokio::spawn(Worker::new(db.clone(), &settings.autopull).run(stopped, drain));
+    let ingestor = Ingestor::start(db.clone(), &settings.database);
+    let worker = tokio::spawn(Worker::new(db.clone(), ingestor, &settings.autopull).run(stopped, drain));
     shutdown_signal().await;
     stop.send_replace(true);
     worker.await.ok();

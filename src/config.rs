@@ -11,6 +11,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub autopull: AutopullSettings,
+    pub auth: AuthSettings,
     pub log: LogSettings,
 }
 
@@ -21,7 +22,10 @@ pub struct ServerSettings {
     pub workers: usize,
     pub max_body_bytes: usize,
     pub max_values_per_push: usize,
+    pub max_indicators_per_project: usize,
     pub shutdown_timeout_secs: u64,
+    /// Browser origins allowed to call the API (dashboards); empty: no CORS.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +34,10 @@ pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
     pub connect_timeout_secs: u64,
+    /// Writer tasks that group-commit ingests; 0 = 1 on SQLite, 4 on PostgreSQL.
+    pub writers: usize,
+    /// Most pushes committed in one transaction.
+    pub max_batch: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -43,6 +51,20 @@ pub struct AutopullSettings {
     pub max_retries: u32,
     pub retry_base_ms: u64,
     pub lease_secs: u64,
+    /// Host names, IPs or CIDRs a source may always reach.
+    pub allow_hosts: Vec<String>,
+    pub allow_loopback: bool,
+    pub allow_private: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// `None`: required unless the server listens on loopback only.
+    pub enabled: Option<bool>,
+    /// Requests per second and key; 0 turns the limit off.
+    pub rate_limit_per_sec: f64,
+    pub rate_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,14 +83,22 @@ impl Default for ServerSettings {
             workers: 0,
             max_body_bytes: 1024 * 1024,
             max_values_per_push: 10_000,
+            max_indicators_per_project: 1000,
             shutdown_timeout_secs: 30,
+            cors_origins: Vec::new(),
         }
     }
 }
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self { url: "sqlite://koi.db?mode=rwc".into(), max_connections: 16, connect_timeout_secs: 10 }
+        Self {
+            url: "sqlite://koi.db?mode=rwc".into(),
+            max_connections: 16,
+            connect_timeout_secs: 10,
+            writers: 0,
+            max_batch: 1000,
+        }
     }
 }
 
@@ -83,7 +113,16 @@ impl Default for AutopullSettings {
             max_retries: 3,
             retry_base_ms: 200,
             lease_secs: 60,
+            allow_hosts: Vec::new(),
+            allow_loopback: false,
+            allow_private: false,
         }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self { enabled: None, rate_limit_per_sec: 1000.0, rate_burst: 2000 }
     }
 }
 
@@ -94,6 +133,12 @@ impl Default for LogSettings {
 }
 
 impl Settings {
+    /// Keys are required unless switched off, or left unset on a server
+    /// that only loopback clients can reach.
+    pub fn auth_enabled(&self) -> bool {
+        self.auth.enabled.unwrap_or_else(|| !listens_on_loopback(&self.server.address))
+    }
+
     /// `file` is required when given explicitly; the default `config.toml`
     /// in the working directory is optional so the binary runs anywhere.
     pub fn load(file: Option<&Path>) -> Result<Self, config::ConfigError> {
@@ -104,9 +149,42 @@ impl Settings {
         config::Config::builder()
             .add_source(source)
             .add_source(
-                config::Environment::with_prefix("KOI").prefix_separator("__").separator("__").try_parsing(true),
+                config::Environment::with_prefix("KOI")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("server.cors_origins")
+                    .with_list_parse_key("autopull.allow_hosts"),
             )
             .build()?
             .try_deserialize()
+    }
+}
+
+/// `localhost:8199`, `127.0.0.1:8199`, `[::1]:8199`; anything else, such as
+/// `0.0.0.0`, may be reached from the network.
+fn listens_on_loopback(address: &str) -> bool {
+    let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_defaults_to_on_unless_the_address_is_loopback() {
+        let mut settings = Settings::default();
+        for (address, expected) in
+            [("127.0.0.1:8199", false), ("[::1]:80", false), ("localhost:1", false), ("0.0.0.0:8199", true)]
+        {
+            settings.server.address = address.into();
+            assert_eq!(settings.auth_enabled(), expected, "{address}");
+        }
+        settings.auth.enabled = Some(true);
+        settings.server.address = "127.0.0.1:8199".into();
+        assert!(settings.auth_enabled());
     }
 }

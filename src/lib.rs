@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod ingest;
+pub mod keys_cli;
 pub mod metrics;
 pub mod pull;
 pub mod store;

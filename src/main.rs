@@ -26,6 +26,11 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Create, list and revoke API keys.
+    Key {
+        #[command(subcommand)]
+        command: koi::keys_cli::KeyCommand,
+    },
 }
 
 #[actix_web::main]
@@ -42,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Key { command } => koi::keys_cli::run(&settings, command).await,
         Command::Openapi => {
             println!("{}", koi::api::openapi_json());
             Ok(())

@@ -5,6 +5,8 @@ mod m20261123_000002_indicators;
 mod m20261123_000003_observations;
 mod m20261123_000004_results;
 mod m20261123_000005_sources;
+mod m20261123_000006_api_keys;
+mod m20261123_000007_latest_values;
 
 pub struct Migrator;
 
@@ -17,6 +19,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_observations::Migration),
             Box::new(m20261123_000004_results::Migration),
             Box::new(m20261123_000005_sources::Migration),
+            Box::new(m20261123_000006_api_keys::Migration),
+            Box::new(m20261123_000007_latest_values::Migration),
         ]
     }
 }

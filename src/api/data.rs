@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::problem::{ApiError, Problem};
 use crate::domain::{FieldError, parse_value};
-use crate::ingest::{Push, ingest};
+use crate::ingest::Push;
 use crate::metrics::METRICS;
 use crate::store::IndexResult;
 
@@ -48,9 +48,14 @@ pub struct PushBody {
     )
 )]
 #[post("/v1/data")]
-pub async fn push(state: web::Data<AppState>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+pub async fn push(
+    state: web::Data<AppState>,
+    caller: super::Caller,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     if super::compat::is_legacy_push(&body) {
+        caller.may_use(body["itemcode"].as_str().unwrap_or_default())?;
         return Ok(super::compat::legacy_push(&state, body).await);
     }
     let (pushes, many) = match body {
@@ -63,6 +68,7 @@ pub async fn push(state: web::Data<AppState>, body: web::Json<Value>) -> Result<
     if pushes.is_empty() {
         return Err(ApiError::invalid("body", "the array is empty; send at least one push"));
     }
+    pushes.iter().try_for_each(|p| caller.may_use(&p.project))?;
     let count: usize = pushes.iter().map(|p| p.values.len()).sum();
     if count > state.settings.server.max_values_per_push {
         return Err(ApiError::TooLarge(format!(
@@ -70,7 +76,7 @@ pub async fn push(state: web::Data<AppState>, body: web::Json<Value>) -> Result<
             state.settings.server.max_values_per_push
         )));
     }
-    let mut results = ingest(&state.db, &pushes, "push").await?;
+    let mut results = state.ingestor.ingest(pushes, "push").await?;
     METRICS.pushed(count);
     Ok(if many { HttpResponse::Ok().json(results) } else { HttpResponse::Ok().json(results.remove(0)) })
 }

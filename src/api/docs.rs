@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{compat, data, health, index, indicators, projects, remote};
+use super::{compat, data, dry_run, health, index, indicators, keys, projects, remote};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,7 +31,10 @@ use super::{compat, data, health, index, indicators, projects, remote};
         remote::replace,
         remote::remove,
         remote::pull_now,
-        remote::test,
+        dry_run::test,
+        keys::create,
+        keys::list,
+        keys::revoke,
         compat::setup::get,
         compat::setup::save,
         compat::setup::remove,
@@ -42,13 +45,16 @@ use super::{compat, data, health, index, indicators, projects, remote};
         compat::index::latest,
     ),
     components(schemas(compat::data::LegacyPush)),
-    modifiers(&LegacyPushNote),
+    modifiers(&LegacyPushNote, &KeyScheme),
+    security(("api_key" = []), ("x_api_key" = [])),
     tags(
         (name = "projects", description = "Admin: indices and their indicators"),
         (name = "data", description = "Producers push values"),
         (name = "index", description = "Computed index and its history"),
         (name = "indicators", description = "Latest values and their history"),
         (name = "remote", description = "Pull sources and the autopull worker"),
+        (name = "keys", description = "Admin: API keys. Send a key as `Authorization: Bearer KEY` or `X-API-Key: KEY`; \
+            roles admin (everything), ingest (POST /v1/data), read (GET of projects, index, indicators, /v1/index)."),
         (name = "operations", description = "Probes"),
         (name = "compat", description = "Drop-in routes of the original KOI service (SagooIOT UI and producers): \
             original shapes, numbers or numeric strings, answers in {code, message, data} with code 0 on success \
@@ -71,6 +77,26 @@ impl Modify for LegacyPushNote {
             Some(text) => format!("{text}\n\n{note}"),
             None => note.into(),
         });
+    }
+}
+
+/// API keys, as a bearer token or an `X-API-Key` header; the probes need
+/// none, so their operations say so.
+struct KeyScheme;
+
+impl Modify for KeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API key")).build();
+        components.add_security_scheme("api_key", SecurityScheme::Http(bearer));
+        components
+            .add_security_scheme("x_api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+        for open in ["/health", "/ready", "/metrics"] {
+            if let Some(get) = openapi.paths.paths.get_mut(open).and_then(|item| item.get.as_mut()) {
+                get.security = Some(Vec::new());
+            }
+        }
     }
 }
 

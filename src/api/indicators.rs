@@ -39,7 +39,7 @@ pub async fn states(
     code: web::Path<String>,
 ) -> Result<web::Json<Vec<IndicatorState>>, ApiError> {
     let project = load(&state, &code).await?;
-    let latest = store::latest_values(&state.db, project.id, &project.indicators).await?;
+    let latest = store::latest_values(&state.db, project.id).await?;
     let now = score(&project.indicators, &latest, Utc::now());
     let states = project
         .indicators

@@ -1,12 +1,15 @@
 //! HTTP edge: handlers per resource, problem errors, OpenAPI.
 
+mod auth;
 mod compat;
 mod data;
 mod docs;
+mod dry_run;
 mod extract;
 mod health;
 mod index;
 mod indicators;
+mod keys;
 mod observe;
 mod params;
 mod problem;
@@ -19,8 +22,12 @@ use actix_web::web;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::ingest::Ingestor;
 use crate::pull::Fetcher;
 
+pub use auth::keys::{create as create_key, validate as validate_key};
+pub use auth::{Caller, Gate, authorize};
+pub use data::parse_push;
 pub use docs::openapi_json;
 pub use observe::observe;
 pub use problem::{ApiError, Problem};
@@ -30,6 +37,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub fetcher: Fetcher,
+    pub ingestor: Ingestor,
+    pub gate: Gate,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
@@ -53,11 +62,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(indicators::history)
         .service(remote::list)
         .service(remote::create)
-        .service(remote::test)
+        .service(dry_run::test)
         .service(remote::get)
         .service(remote::replace)
         .service(remote::remove)
         .service(remote::pull_now)
+        .service(keys::create)
+        .service(keys::list)
+        .service(keys::revoke)
         .configure(docs::routes)
         .configure(compat::routes)
         .default_service(web::to(extract::not_found));

@@ -32,6 +32,10 @@ pub enum ApiError {
     #[error("invalid request")]
     Invalid(Vec<FieldError>),
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
@@ -39,6 +43,8 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMedia(String),
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after_secs: u64 },
     #[error("{0}")]
     BadGateway(String),
     #[error("the database is unavailable")]
@@ -59,10 +65,13 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => ("bad-request", "Malformed request"),
             Self::Invalid(_) => ("validation", "Invalid request"),
+            Self::Unauthorized(_) => ("unauthorized", "API key required"),
+            Self::Forbidden(_) => ("forbidden", "Not allowed for this key"),
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::TooLarge(_) => ("too-large", "Request too large"),
             Self::UnsupportedMedia(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             Self::BadGateway(_) => ("bad-gateway", "Source failed"),
             Self::Unavailable => ("unavailable", "Service unavailable"),
             Self::Unexpected(_) => ("internal", "Internal error"),
@@ -87,10 +96,13 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -115,8 +127,17 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.insert_header(ContentType("application/problem+json".parse().expect("static media type")));
-        if matches!(self, Self::Unavailable) {
-            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+        match self {
+            Self::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+            }
+            Self::TooManyRequests { retry_after_secs, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
         }
         response.json(body)
     }

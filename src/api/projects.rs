@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::problem::{ApiError, Problem, project_not_found};
-use crate::domain::{IndicatorSpec, ProjectSpec, new_code, weight_sum};
+use crate::domain::{FieldError, IndicatorSpec, ProjectSpec, new_code, weight_sum};
 use crate::metrics::METRICS;
 use crate::store::{self, Page, Project};
 
@@ -66,7 +66,9 @@ pub async fn create_project(
     body: web::Json<ProjectSpec>,
 ) -> Result<HttpResponse, ApiError> {
     let mut spec = body.into_inner();
-    reject_invalid(spec.validate())?;
+    let mut errors = spec.validate();
+    errors.extend(too_many_indicators(&state, spec.indicators.len()));
+    reject_invalid(errors)?;
     spec.code.get_or_insert_with(new_code);
     let project = store::create_project(&state.db, &spec).await?;
     Ok(HttpResponse::Created().json(ProjectView::from(project)))
@@ -123,8 +125,9 @@ pub async fn replace_project(
 ) -> Result<HttpResponse, ApiError> {
     let spec = body.into_inner();
     let mut errors = spec.validate();
+    errors.extend(too_many_indicators(&state, spec.indicators.len()));
     if spec.code.as_ref().is_some_and(|c| c != code.as_str()) {
-        errors.push(crate::domain::FieldError::new("code", "must match the code in the URL, or be left out"));
+        errors.push(FieldError::new("code", "must match the code in the URL, or be left out"));
     }
     reject_invalid(errors)?;
     super::params::path_slug("code", &code)?;
@@ -181,6 +184,11 @@ pub async fn upsert_indicator(
     let spec: IndicatorSpec =
         serde_json::from_value(raw).map_err(|e| ApiError::BadRequest(format!("invalid indicator: {e}")))?;
     reject_invalid(spec.validate(""))?;
+    if let Some(stored) = store::find_project(&state.db, &code).await?
+        && !stored.indicators.iter().any(|i| i.key == key)
+    {
+        reject_invalid(too_many_indicators(&state, stored.indicators.len() + 1).into_iter().collect())?;
+    }
     let (project, created) =
         store::upsert_indicator(&state.db, &code, &spec).await.map_err(|e| not_found_as(e, &code))?;
     let status = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
@@ -213,6 +221,18 @@ pub async fn load(state: &AppState, code: &str) -> Result<Project, ApiError> {
     store::find_project(&state.db, code).await?.ok_or_else(|| project_not_found(code))
 }
 
+/// Scoring and every push read all of a project's indicators, so their
+/// number is bounded ([server] max_indicators_per_project).
+pub(crate) fn too_many_indicators(state: &AppState, count: usize) -> Option<FieldError> {
+    let max = state.settings.server.max_indicators_per_project;
+    (count > max).then(|| {
+        FieldError::new(
+            "indicators",
+            format!("{count} indicators; a project may have at most {max} ([server] max_indicators_per_project)"),
+        )
+    })
+}
+
 fn not_found_as(e: store::ProjectError, code: &str) -> ApiError {
     match e {
         store::ProjectError::NotFound => project_not_found(code),
@@ -220,7 +240,7 @@ fn not_found_as(e: store::ProjectError, code: &str) -> ApiError {
     }
 }
 
-fn reject_invalid(errors: Vec<crate::domain::FieldError>) -> Result<(), ApiError> {
+fn reject_invalid(errors: Vec<FieldError>) -> Result<(), ApiError> {
     if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
 }
 

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
+pub(crate) use super::dry_run::{TestRequest, dry_run};
 use super::problem::{ApiError, Problem, project_not_found};
 use crate::domain::FieldError;
-use crate::pull::{self, Mapping, PullOutcome, REDACTED, Schedule, SourceSpec};
+use crate::pull::{self, PullOutcome, REDACTED, Schedule, SourceSpec};
 use crate::store::{self, Page, Source};
 
 /// A pull source as the API shows it: header values are never shown.
@@ -56,33 +56,6 @@ pub struct SourceListParams {
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-/// A dry run: fetch a URL and apply mappings, storing nothing.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TestRequest {
-    pub url: String,
-    #[serde(default = "get_method")]
-    pub method: String,
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    #[serde(default)]
-    pub body: Option<Value>,
-    #[serde(default)]
-    pub timeout_ms: Option<u64>,
-    pub mappings: Vec<Mapping>,
-}
-
-fn get_method() -> String {
-    "GET".into()
-}
-
-/// What a dry run extracted.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TestOutcome {
-    pub values: BTreeMap<String, f64>,
-    pub errors: Vec<String>,
 }
 
 /// List pull sources with their status.
@@ -214,59 +187,20 @@ pub async fn remove(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Ht
 pub async fn pull_now(state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<PullOutcome>, ApiError> {
     let source = load(&state, *id).await?;
     let outcome =
-        pull::pull_source(&state.db, &state.fetcher, state.settings.autopull.timeout_ms, &source, None).await?;
+        pull::pull_source(&state.ingestor, &state.fetcher, state.settings.autopull.timeout_ms, &source, None).await?;
     if !outcome.reached {
         return Err(ApiError::BadGateway(outcome.errors.join("; ")));
     }
     Ok(web::Json(outcome))
 }
 
-/// Dry-run a URL and mappings; nothing is stored.
-#[utoipa::path(
-    tag = "remote",
-    request_body = TestRequest,
-    responses(
-        (status = 200, body = TestOutcome),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "The source failed", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/v1/remote/test")]
-pub async fn test(
-    state: web::Data<AppState>,
-    body: web::Json<TestRequest>,
-) -> Result<web::Json<TestOutcome>, ApiError> {
-    Ok(web::Json(dry_run(&state, body.into_inner()).await?))
-}
-
-/// Fetches and extracts without storing; shared with the original-KOI façade.
-pub(crate) async fn dry_run(state: &AppState, mut req: TestRequest) -> Result<TestOutcome, ApiError> {
-    let errors = pull::validate_request(&req.url, &req.method, &req.headers, req.timeout_ms, &mut req.mappings);
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
-    let spec = SourceSpec {
-        project: String::new(),
-        name: String::new(),
-        url: req.url,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        schedule: String::new(),
-        timeout_ms: req.timeout_ms,
-        enabled: false,
-        mappings: req.mappings,
-    };
-    let request = pull::request_of(&spec, state.settings.autopull.timeout_ms);
-    let doc = state.fetcher.fetch_json(&request).await.map_err(|e| ApiError::BadGateway(e.to_string()))?;
-    let (values, errors) = pull::extract(&doc, &spec.mappings);
-    Ok(TestOutcome { values: values.into_iter().collect(), errors })
-}
-
 /// Validates the spec and that its project and indicators exist; returns
 /// the project id.
 async fn checked(state: &AppState, spec: &mut SourceSpec) -> Result<i64, ApiError> {
     let mut errors = spec.validate();
+    if !errors.iter().any(|e| e.field == "url") {
+        errors.extend(reachable(state, &spec.url).await);
+    }
     let project = store::find_project(&state.db, &spec.project).await?;
     match &project {
         None => errors.push(FieldError::new("project", project_not_found(&spec.project).to_string())),
@@ -285,6 +219,11 @@ async fn checked(state: &AppState, spec: &mut SourceSpec) -> Result<i64, ApiErro
         Some(p) if errors.is_empty() => Ok(p.id),
         _ => Err(ApiError::Invalid(errors)),
     }
+}
+
+/// Refuses, when it is written, a URL that the pull worker would refuse.
+pub(super) async fn reachable(state: &AppState, url: &str) -> Option<FieldError> {
+    state.fetcher.vet(url).await.err().map(|denied| FieldError::new("url", denied.to_string()))
 }
 
 fn first_run(spec: &SourceSpec) -> Option<DateTime<Utc>> {

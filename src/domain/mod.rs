@@ -2,12 +2,14 @@
 
 mod interval;
 mod project;
+mod role;
 mod scorer;
 mod slug;
 mod value;
 
 pub use interval::{Interval, validate_intervals};
 pub use project::{FieldError, IndicatorSpec, ProjectSpec, weight_sum};
+pub use role::Role;
 pub use scorer::{Contribution, Latest, Score, Status, score};
 pub use slug::{is_slug, new_code};
 pub use value::{ValueError, parse_value};

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -6,6 +7,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use super::guard::{Denied, GuardedResolver, HostPolicy};
 use crate::config::AutopullSettings;
 
 /// One HTTP request to a source.
@@ -33,6 +35,8 @@ pub enum FetchError {
     NotJson(String),
     #[error("invalid request: {0}")]
     Invalid(String),
+    #[error("not connecting: {0}")]
+    Denied(String),
 }
 
 /// Longest `Retry-After` we wait inside one pull; longer waits are left to
@@ -48,6 +52,7 @@ enum Failure {
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    hosts: Arc<HostPolicy>,
     max_body: usize,
     max_retries: u32,
     retry_base: Duration,
@@ -55,14 +60,31 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(settings: &AutopullSettings) -> Self {
+        let hosts = Arc::new(HostPolicy::new(settings));
+        let hops = hosts.clone();
+        // Each hop is checked before it is followed: names by the resolver,
+        // IP literals here (reqwest does not resolve those).
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+            }
+            match hops.check_url(attempt.url()) {
+                Ok(()) => attempt.follow(),
+                Err(denied) => attempt.error(denied),
+            }
+        });
         let client = reqwest::Client::builder()
             .user_agent(concat!("koi/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+            .redirect(redirects)
+            .dns_resolver(GuardedResolver(hosts.clone()))
+            // A proxy would resolve and connect on our behalf, past the checks.
+            .no_proxy()
             .connect_timeout(Duration::from_millis(settings.timeout_ms))
             .build()
             .expect("the HTTP client builds with static settings");
         Self {
             client,
+            hosts,
             max_body: settings.max_body_bytes,
             max_retries: settings.max_retries,
             retry_base: Duration::from_millis(settings.retry_base_ms),
@@ -87,6 +109,15 @@ impl Fetcher {
         }
     }
 
+    /// Refuses a URL whose host resolves only to addresses sources may not
+    /// reach, naming the setting that would allow it.
+    pub async fn vet(&self, url: &str) -> Result<(), Denied> {
+        match reqwest::Url::parse(url) {
+            Ok(url) => self.hosts.vet(&url).await,
+            Err(_) => Ok(()),
+        }
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         let full = self.retry_base.saturating_mul(2u32.saturating_pow(attempt));
         // Jitter in [50%, 100%] keeps many failing sources from retrying in step.
@@ -94,6 +125,9 @@ impl Fetcher {
     }
 
     async fn attempt(&self, req: &Request) -> Result<Value, Failure> {
+        let url =
+            reqwest::Url::parse(&req.url).map_err(|e| Failure::Final(FetchError::Invalid(format!("URL: {e}"))))?;
+        self.hosts.check_url(&url).map_err(|Denied(why)| Failure::Final(FetchError::Denied(why)))?;
         let mut builder = self.client.request(req.method.clone(), &req.url).timeout(req.timeout).headers(headers(req)?);
         if let Some(body) = &req.body {
             builder = builder.header("content-type", "application/json").body(body.clone());
@@ -120,6 +154,9 @@ impl Fetcher {
         if e.is_timeout() {
             // A slow source is not retried: the next scheduled run is the retry.
             return Failure::Final(FetchError::Timeout(req.timeout.as_millis()));
+        }
+        if let Some(Denied(why)) = denial(&e) {
+            return Failure::Final(FetchError::Denied(why.clone()));
         }
         // Without the URL: its query string may carry a token.
         let connect = e.is_connect();
@@ -166,6 +203,18 @@ fn status_failure(status: StatusCode, headers: &HeaderMap) -> Failure {
 /// as absent, i.e. our own backoff applies).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok().map(Duration::from_secs)
+}
+
+/// The policy's refusal somewhere in the error's causes.
+fn denial<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Denied> {
+    let mut cause = Some(e);
+    while let Some(inner) = cause {
+        if let Some(denied) = inner.downcast_ref::<Denied>() {
+            return Some(denied);
+        }
+        cause = inner.source();
+    }
+    None
 }
 
 fn describe(e: &dyn std::error::Error) -> String {

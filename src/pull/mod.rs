@@ -3,6 +3,7 @@
 
 mod extract;
 mod fetch;
+mod guard;
 mod run;
 mod schedule;
 mod spec;

@@ -3,14 +3,14 @@ use std::time::Duration;
 
 use chrono::Utc;
 use reqwest::Method;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Fetcher, Request, extract};
-use crate::ingest::{IngestError, Push, ingest};
+use crate::ingest::{IngestError, Ingestor, Push, RunUpdate};
 use crate::metrics::METRICS;
-use crate::store::{self, IndexResult, RunRecord, Source};
+use crate::store::{IndexResult, Source};
 
 /// What one pull of a source produced.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -38,47 +38,52 @@ pub fn request_of(spec: &super::SourceSpec, default_timeout_ms: u64) -> Request 
     }
 }
 
-/// Fetches, extracts, ingests and records the run on the source. Problems
-/// of the source (unreachable, bad path) end up in the outcome and in
-/// `last_error`; only a database failure is an `Err`.
+/// Fetches, extracts, and stores the values together with the run's status
+/// on the source. Problems of the source (unreachable, bad path) end up in
+/// the outcome and in `last_error`; only a database failure is an `Err`.
 pub async fn pull_source(
-    db: &DatabaseConnection,
+    ingestor: &Ingestor,
     fetcher: &Fetcher,
     default_timeout_ms: u64,
     source: &Source,
     lease_owner: Option<&str>,
 ) -> Result<PullOutcome, DbErr> {
-    let mut outcome = PullOutcome { values: BTreeMap::new(), errors: Vec::new(), result: None, reached: false };
+    let (mut values, mut errors, mut reached) = (Vec::new(), Vec::new(), false);
     match fetcher.fetch_json(&request_of(&source.spec, default_timeout_ms)).await {
-        Err(e) => outcome.errors.push(e.to_string()),
+        Err(e) => errors.push(e.to_string()),
         Ok(doc) => {
-            outcome.reached = true;
-            let (values, errors) = extract(&doc, &source.spec.mappings);
-            outcome.errors = errors;
-            if !values.is_empty() {
-                let push = Push {
-                    project: source.spec.project.clone(),
-                    observed_at: None,
-                    values: values.clone(),
-                    at: String::new(),
-                };
-                match ingest(db, &[push], &format!("pull:{}", source.id)).await {
-                    Ok(mut results) => {
-                        outcome.values = values.into_iter().collect();
-                        outcome.result = results.pop();
-                    }
-                    Err(IngestError::Invalid(errors)) => {
-                        outcome.errors.extend(errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)))
-                    }
-                    Err(IngestError::Db(e)) => return Err(e),
-                }
-            }
+            reached = true;
+            (values, errors) = extract(&doc, &source.spec.mappings);
         }
     }
-    let error = (!outcome.errors.is_empty()).then(|| outcome.errors.join("; "));
-    METRICS.pulled(error.is_none());
-    tracing::info!(source = source.id, values = outcome.values.len(), error = error.as_deref(), "pulled source");
-    let run = RunRecord { at: Utc::now(), values: outcome.values.clone(), error };
-    store::record_run(db, source.id, &run, lease_owner).await?;
+    let pushes = if values.is_empty() {
+        Vec::new()
+    } else {
+        vec![Push {
+            project: source.spec.project.clone(),
+            observed_at: None,
+            values: values.clone(),
+            at: String::new(),
+        }]
+    };
+    let run = RunUpdate {
+        source_id: source.id,
+        at: Utc::now(),
+        errors: errors.clone(),
+        lease_owner: lease_owner.map(str::to_string),
+    };
+    let mut outcome = PullOutcome { values: BTreeMap::new(), errors, result: None, reached };
+    match ingestor.ingest_pulled(pushes, &format!("pull:{}", source.id), run).await {
+        Ok(mut results) => {
+            outcome.values = values.into_iter().collect();
+            outcome.result = results.pop();
+        }
+        Err(IngestError::Invalid(invalid)) => {
+            outcome.errors.extend(invalid.into_iter().map(|e| format!("{}: {}", e.field, e.message)))
+        }
+        Err(IngestError::Db(e)) => return Err(e),
+    }
+    METRICS.pulled(outcome.errors.is_empty());
+    tracing::info!(source = source.id, values = outcome.values.len(), errors = ?outcome.errors, "pulled source");
     Ok(outcome)
 }

@@ -13,6 +13,11 @@ use crate::domain::FieldError;
 pub const REDACTED: &str = "***";
 
 const MAX_TIMEOUT_MS: u64 = 60_000;
+/// Generous for real endpoints, small enough that a source row stays small.
+const MAX_URL: usize = 2048;
+const MAX_HEADERS: usize = 32;
+const MAX_HEADER_NAME: usize = 256;
+const MAX_HEADER_VALUE: usize = 8192;
 
 /// A pull source as an admin writes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -64,6 +69,7 @@ pub fn validate_request(
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
     match reqwest::Url::parse(url) {
+        _ if url.len() > MAX_URL => errors.push(FieldError::new("url", format!("must be at most {MAX_URL} bytes"))),
         Ok(u) if !matches!(u.scheme(), "http" | "https") => {
             errors.push(FieldError::new("url", format!("scheme {:?} is not allowed; use http or https", u.scheme())))
         }
@@ -74,8 +80,16 @@ pub fn validate_request(
     if !matches!(method, "GET" | "POST") {
         errors.push(FieldError::new("method", format!("must be GET or POST, got {method:?}")));
     }
+    if headers.len() > MAX_HEADERS {
+        errors.push(FieldError::new("headers", format!("at most {MAX_HEADERS} headers")));
+    }
     for (name, value) in headers {
-        if HeaderName::try_from(name.as_str()).is_err() {
+        if name.len() > MAX_HEADER_NAME || value.len() > MAX_HEADER_VALUE {
+            errors.push(FieldError::new(
+                format!("headers.{name}"),
+                format!("names may have {MAX_HEADER_NAME} bytes and values {MAX_HEADER_VALUE} at most"),
+            ));
+        } else if HeaderName::try_from(name.as_str()).is_err() {
             errors.push(FieldError::new(format!("headers.{name}"), "is not a valid HTTP header name"));
         } else if HeaderValue::try_from(value.as_str()).is_err() {
             errors.push(FieldError::new(format!("headers.{name}"), "has characters not allowed in a header value"));
@@ -144,7 +158,11 @@ mod tests {
         s.timeout_ms = Some(0);
         s.headers.insert("bad header".into(), "v".into());
         s.mappings[0].path = "a..b".into();
+        s.headers.insert("x-long".into(), "v".repeat(MAX_HEADER_VALUE + 1));
         let fields: Vec<String> = s.validate().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["url", "method", "headers.bad header", "timeout_ms", "mappings[0].path", "schedule"]);
+        assert_eq!(
+            fields,
+            ["url", "method", "headers.bad header", "headers.x-long", "timeout_ms", "mappings[0].path", "schedule"]
+        );
     }
 }

@@ -2,12 +2,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::{Fetcher, Schedule, pull_source};
 use crate::config::AutopullSettings;
+use crate::ingest::Ingestor;
 use crate::store::{self, Source};
 
 /// Claims due sources and pulls them, at most `concurrency` at a time. Any
@@ -15,6 +16,7 @@ use crate::store::{self, Source};
 #[derive(Clone)]
 pub struct Worker {
     db: DatabaseConnection,
+    ingestor: Ingestor,
     fetcher: Fetcher,
     settings: AutopullSettings,
     owner: String,
@@ -22,9 +24,10 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(db: DatabaseConnection, settings: &AutopullSettings) -> Self {
+    pub fn new(db: DatabaseConnection, ingestor: Ingestor, settings: &AutopullSettings) -> Self {
         Self {
             db,
+            ingestor,
             fetcher: Fetcher::new(settings),
             settings: settings.clone(),
             owner: format!("worker-{}", uuid::Uuid::new_v4().simple()),
@@ -65,9 +68,14 @@ impl Worker {
             let permit = self.permits.clone().acquire_owned().await.expect("the semaphore is never closed");
             let worker = self.clone();
             pulls.spawn(async move {
-                if let Err(e) =
-                    pull_source(&worker.db, &worker.fetcher, worker.settings.timeout_ms, &source, Some(&worker.owner))
-                        .await
+                if let Err(e) = pull_source(
+                    &worker.ingestor,
+                    &worker.fetcher,
+                    worker.settings.timeout_ms,
+                    &source,
+                    Some(worker.owner.as_str()),
+                )
+                .await
                 {
                     tracing::warn!(source = source.id, error = %e, "pull not recorded: database error");
                 }
@@ -85,14 +93,22 @@ impl Worker {
         }
         let now = Utc::now();
         let lease_until = now + chrono::Duration::seconds(self.settings.lease_secs as i64);
+        let due = store::due_sources(&self.db, now, free).await?;
+        if due.is_empty() {
+            return Ok(due);
+        }
+        // One transaction for the whole tick: one commit instead of one per
+        // source. Each UPDATE still only succeeds for one worker.
+        let txn = self.db.begin().await?;
         let mut claimed = Vec::new();
-        for source in store::due_sources(&self.db, now, free).await? {
+        for source in due {
             let next =
                 source.spec.schedule.parse::<Schedule>().ok().and_then(|s| s.next_after(source.next_run_at, now));
-            if store::claim_source(&self.db, source.id, &self.owner, now, lease_until, next).await? {
+            if store::claim_source(&txn, source.id, &self.owner, now, lease_until, next).await? {
                 claimed.push(source);
             }
         }
+        txn.commit().await?;
         Ok(claimed)
     }
 }

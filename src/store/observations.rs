@@ -1,13 +1,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::entity::observation;
-use super::{Cursor, Page, PageRequest, from_micros};
-use crate::domain::{IndicatorSpec, Latest};
+use super::bulk::insert_rows;
+use super::entity::{latest_value, observation};
+use super::{Cursor, Page, PageRequest, from_micros, to_micros};
+use crate::domain::Latest;
 
 /// One stored value of one indicator.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -19,51 +20,58 @@ pub struct Observation {
     pub source: String,
 }
 
-/// `values` are (indicator key, value, observed_at in µs).
-pub async fn insert_observations(
-    txn: &impl ConnectionTrait,
-    project_id: i64,
-    values: &[(String, f64, i64)],
-    received_at: i64,
-    source: &str,
-) -> Result<(), DbErr> {
-    if values.is_empty() {
-        return Ok(());
-    }
-    let rows = values.iter().map(|(key, value, observed_at)| observation::ActiveModel {
-        project_id: Set(project_id),
-        indicator_key: Set(key.clone()),
-        value: Set(*value),
-        observed_at: Set(*observed_at),
-        received_at: Set(received_at),
-        source: Set(source.to_string()),
-        ..Default::default()
-    });
-    observation::Entity::insert_many(rows).exec(txn).await?;
-    Ok(())
+/// A value to store; times in µs since the epoch.
+#[derive(Debug, Clone)]
+pub struct NewObservation {
+    pub project_id: i64,
+    pub key: String,
+    pub value: f64,
+    pub observed_at: i64,
+    pub received_at: i64,
+    pub source: String,
 }
 
-/// The latest observation of each key: newest `observed_at`, ties to the
-/// last received. One indexed lookup per key.
-pub async fn latest_values(
-    db: &impl ConnectionTrait,
+pub async fn insert_observations(txn: &impl ConnectionTrait, rows: &[NewObservation]) -> Result<(), DbErr> {
+    let values = rows
+        .iter()
+        .map(|o| {
+            vec![
+                o.project_id.into(),
+                o.key.as_str().into(),
+                o.value.into(),
+                o.observed_at.into(),
+                o.received_at.into(),
+                o.source.as_str().into(),
+            ]
+        })
+        .collect();
+    let columns = ["project_id", "indicator_key", "value", "observed_at", "received_at", "source"];
+    insert_rows(txn, "observations", &columns, values, "").await
+}
+
+/// Each indicator's latest observation: newest `observed_at`, ties to the
+/// last received.
+pub async fn latest_values(db: &impl ConnectionTrait, project_id: i64) -> Result<HashMap<String, Latest>, DbErr> {
+    let rows = latest_value::Entity::find().filter(latest_value::Column::ProjectId.eq(project_id)).all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.indicator_key, Latest { value: r.value, observed_at: from_micros(r.observed_at) }))
+        .collect())
+}
+
+/// Writes the given latest values of a project (the caller holds the
+/// project's lock, so what it computed is authoritative).
+pub async fn save_latest(
+    txn: &impl ConnectionTrait,
     project_id: i64,
-    indicators: &[IndicatorSpec],
-) -> Result<HashMap<String, Latest>, DbErr> {
-    let mut latest = HashMap::new();
-    for key in indicators.iter().map(|i| i.key.as_str()) {
-        let row = observation::Entity::find()
-            .filter(observation::Column::ProjectId.eq(project_id))
-            .filter(observation::Column::IndicatorKey.eq(key))
-            .order_by_desc(observation::Column::ObservedAt)
-            .order_by_desc(observation::Column::Id)
-            .one(db)
-            .await?;
-        if let Some(row) = row {
-            latest.insert(key.to_string(), Latest { value: row.value, observed_at: from_micros(row.observed_at) });
-        }
-    }
-    Ok(latest)
+    latest: &[(&String, &Latest)],
+) -> Result<(), DbErr> {
+    let values = latest
+        .iter()
+        .map(|(key, l)| vec![project_id.into(), key.as_str().into(), l.value.into(), to_micros(l.observed_at).into()])
+        .collect();
+    let upsert = "ON CONFLICT (project_id, indicator_key) DO UPDATE SET value = excluded.value, observed_at = excluded.observed_at";
+    insert_rows(txn, "latest_values", &["project_id", "indicator_key", "value", "observed_at"], values, upsert).await
 }
 
 pub async fn observation_history(

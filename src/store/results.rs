@@ -1,15 +1,16 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::breakdown;
+use super::bulk::insert_rows;
 use super::entity::result;
 use super::{Cursor, Page, PageRequest, Project, from_micros, to_micros};
-use crate::domain::{Contribution, Score};
+use crate::domain::Contribution;
 
 /// One computation of a project's index.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -52,33 +53,26 @@ pub enum Agg {
     Last,
 }
 
-pub async fn insert_result(
+/// Stores computed results; `project_ids[i]` is the id of `results[i]`'s project.
+pub async fn insert_results(
     txn: &impl ConnectionTrait,
-    project: &Project,
-    score: &Score,
-    computed_at: DateTime<Utc>,
-) -> Result<IndexResult, DbErr> {
-    let breakdown = serde_json::to_string(&score.breakdown)
-        .map_err(|e| DbErr::Custom(format!("breakdown not serialisable: {e}")))?;
-    result::ActiveModel {
-        project_id: Set(project.id),
-        value: Set(score.value),
-        computed_at: Set(to_micros(computed_at)),
-        revision: Set(project.revision),
-        coverage: Set(score.coverage),
-        breakdown: Set(breakdown),
-        ..Default::default()
+    project_ids: &[i64],
+    results: &[IndexResult],
+) -> Result<(), DbErr> {
+    let mut rows = Vec::with_capacity(results.len());
+    for (project_id, r) in project_ids.iter().zip(results) {
+        let breakdown = breakdown::encode(&r.breakdown);
+        rows.push(vec![
+            (*project_id).into(),
+            r.value.into(),
+            to_micros(r.computed_at).into(),
+            r.revision.into(),
+            r.coverage.into(),
+            breakdown.into(),
+        ]);
     }
-    .insert(txn)
-    .await?;
-    Ok(IndexResult {
-        project: project.code.clone(),
-        value: score.value,
-        computed_at: from_micros(to_micros(computed_at)),
-        revision: project.revision,
-        coverage: score.coverage,
-        breakdown: score.breakdown.clone(),
-    })
+    let columns = ["project_id", "value", "computed_at", "revision", "coverage", "breakdown"];
+    insert_rows(txn, "results", &columns, rows, "").await
 }
 
 pub async fn latest_result(db: &impl ConnectionTrait, project: &Project) -> Result<Option<IndexResult>, DbErr> {
@@ -89,7 +83,7 @@ pub async fn latest_result(db: &impl ConnectionTrait, project: &Project) -> Resu
         .one(db)
         .await?;
     row.map(|r| {
-        let breakdown: Vec<Contribution> = serde_json::from_str(&r.breakdown)
+        let breakdown = breakdown::decode(&r.breakdown)
             .map_err(|e| DbErr::Custom(format!("result {} has an unreadable breakdown: {e}", r.id)))?;
         Ok(IndexResult {
             project: project.code.clone(),
@@ -108,8 +102,19 @@ pub async fn result_history(
     project_id: i64,
     page: &PageRequest,
 ) -> Result<Page<HistoryPoint>, DbErr> {
-    let select = result::Entity::find().filter(result::Column::ProjectId.eq(project_id));
-    let rows = page.apply(select, result::Column::ComputedAt, result::Column::Id).all(db).await?;
+    // The breakdown is the bulk of a row and history does not show it.
+    let select = result::Entity::find()
+        .select_only()
+        .columns([
+            result::Column::Id,
+            result::Column::ComputedAt,
+            result::Column::Value,
+            result::Column::Coverage,
+            result::Column::Revision,
+        ])
+        .filter(result::Column::ProjectId.eq(project_id));
+    let rows =
+        page.apply(select, result::Column::ComputedAt, result::Column::Id).into_model::<PointRow>().all(db).await?;
     Ok(page.finish(
         rows,
         |r| Cursor { key: r.computed_at, id: r.id },
@@ -120,6 +125,15 @@ pub async fn result_history(
             revision: r.revision,
         },
     ))
+}
+
+#[derive(FromQueryResult)]
+struct PointRow {
+    id: i64,
+    computed_at: i64,
+    value: f64,
+    coverage: f64,
+    revision: i64,
 }
 
 #[derive(FromQueryResult)]

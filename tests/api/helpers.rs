@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use koi::app::Application;
 use koi::config::Settings;
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -68,6 +68,9 @@ pub fn test_settings(db_url: &str) -> Settings {
     settings.server.workers = 2;
     settings.database.url = db_url.into();
     settings.autopull.enabled = false;
+    // Wiremock sources listen on 127.0.0.1; keys stay off on this loopback
+    // bind unless a test turns them on.
+    settings.autopull.allow_loopback = true;
     settings
 }
 
@@ -114,6 +117,18 @@ impl TestApp {
             .send()
             .await
             .expect("POST")
+    }
+
+    /// A request with `key` as a bearer token (none: no key at all).
+    pub async fn send_as(&self, key: Option<&str>, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request")
     }
 
     /// Creates a project, asserting 201.
@@ -176,6 +191,7 @@ pub fn start_koi(db_url: &str, port: u16, env: &[(&str, &str)], stderr: Stdio) -
         .env("KOI__SERVER__ADDRESS", format!("127.0.0.1:{port}"))
         .env("KOI__DATABASE__URL", db_url)
         .env("KOI__AUTOPULL__ENABLED", "false")
+        .env("KOI__AUTOPULL__ALLOW_LOOPBACK", "true")
         .env("KOI__LOG__LEVEL", "warn")
         .envs(env.iter().copied())
         .stdout(Stdio::null())

@@ -3,11 +3,16 @@
 
 mod helpers;
 
+mod auth;
+mod compat;
+mod crash;
 mod data;
 mod docs;
 mod history;
+mod limits;
 mod ops;
 mod projects;
+mod pull_safety;
 mod pull_sources;
 mod pull_worker;
 mod restart;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use koi::config::AutopullSettings;
+use koi::ingest::Ingestor;
 use koi::pull::Worker;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -30,7 +31,8 @@ async fn upstream() -> MockServer {
 }
 
 fn worker_settings(lease_secs: u64) -> AutopullSettings {
-    AutopullSettings { tick_ms: 50, lease_secs, ..AutopullSettings::default() }
+    // The sources are wiremock servers on 127.0.0.1.
+    AutopullSettings { tick_ms: 50, lease_secs, allow_loopback: true, ..AutopullSettings::default() }
 }
 
 async fn scheduled_pulls_land_observations_and_results(backend: Backend) {
@@ -57,8 +59,10 @@ async fn two_workers_claim_a_due_source_exactly_once_per_tick(backend: Backend) 
     let upstream = upstream().await;
     source_for(&app, &upstream.uri(), json!({"schedule": "@every 1s"})).await;
     let db = koi::store::connect(&test_settings(&db_url).database).await.unwrap();
-    let (first, second) =
-        (Worker::new(db.clone(), &worker_settings(60)), Worker::new(db.clone(), &worker_settings(60)));
+    let (first, second) = (
+        Worker::new(db.clone(), Ingestor::start(db.clone(), &test_settings(&db_url).database), &worker_settings(60)),
+        Worker::new(db.clone(), Ingestor::start(db.clone(), &test_settings(&db_url).database), &worker_settings(60)),
+    );
 
     let mut claims = Vec::new();
     for _ in 0..3 {
@@ -81,8 +85,10 @@ async fn a_crashed_workers_lease_expires_and_another_takes_over(backend: Backend
     let upstream = upstream().await;
     source_for(&app, &upstream.uri(), json!({"schedule": "@every 1s"})).await;
     let db = koi::store::connect(&test_settings(&db_url).database).await.unwrap();
-    let crashed = Worker::new(db.clone(), &worker_settings(2));
-    let survivor = Worker::new(db.clone(), &worker_settings(2));
+    let crashed =
+        Worker::new(db.clone(), Ingestor::start(db.clone(), &test_settings(&db_url).database), &worker_settings(2));
+    let survivor =
+        Worker::new(db.clone(), Ingestor::start(db.clone(), &test_settings(&db_url).database), &worker_settings(2));
 
     tokio::time::sleep(Duration::from_millis(1050)).await;
     let taken = crashed.claim_due().await.unwrap();

@@ -12,7 +12,7 @@ use super::envelope::{CompatError, invalid, ok};
 use super::numbers::Loose;
 use crate::api::{ApiError, AppState};
 use crate::domain::FieldError;
-use crate::ingest::{IngestError, Push, ingest};
+use crate::ingest::{IngestError, Push};
 
 /// One value pushed by an original producer.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -26,6 +26,7 @@ pub struct LegacyPush {
     pub value: Loose,
     /// Accepted and ignored.
     #[serde(default)]
+    #[expect(dead_code, reason = "declared so the OpenAPI document shows it; nothing uses it")]
     #[schema(value_type = Object)]
     pub form_info: Value,
 }
@@ -54,8 +55,9 @@ async fn store(state: &AppState, body: Value) -> Result<HttpResponse, CompatErro
     let mut errors = Vec::new();
     let value = push.value.number("value", &mut errors);
     let Some(value) = value else { return Err(invalid(errors)) };
-    let native = Push { project: push.itemcode, observed_at: None, values: vec![(push.name, value)], at: String::new() };
-    match ingest(&state.db, &[native], "push").await {
+    let native =
+        Push { project: push.itemcode, observed_at: None, values: vec![(push.name, value)], at: String::new() };
+    match state.ingestor.ingest(vec![native], "push").await {
         Ok(mut results) => Ok(ok(results.remove(0))),
         // The only fields ingest names are the project and the value's key.
         Err(IngestError::Invalid(errors)) => Err(invalid(

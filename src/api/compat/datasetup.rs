@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::envelope::{Bare, CompatError, Enveloped, Envelope, Renames, invalid, ok};
+use super::envelope::{Bare, CompatError, Envelope, Enveloped, Renames, invalid, ok};
 use super::numbers::Loose;
 use super::setup::load;
 use crate::api::remote::{TestRequest, create_source, dry_run, replace_source};
@@ -95,7 +95,10 @@ impl DataSetupBody {
         match self.state.number_or(ENABLED, "state", &mut errors) {
             Some(ENABLED) => Ok(true),
             Some(DISABLED) => Ok(false),
-            Some(other) => Err(invalid(vec![FieldError::new("state", format!("must be 1 (enabled) or 2 (disabled), got {other}"))])),
+            Some(other) => Err(invalid(vec![FieldError::new(
+                "state",
+                format!("must be 1 (enabled) or 2 (disabled), got {other}"),
+            )])),
             None => Err(invalid(errors)),
         }
     }
@@ -254,7 +257,9 @@ async fn source_of(state: &AppState, item_code: &str, target: &str) -> Result<Op
     let mut after = None;
     loop {
         let page = store::list_sources(&state.db, PAGE, after).await?;
-        let found = page.iter().position(|s| s.spec.project == item_code && s.spec.mappings.iter().any(|m| m.indicator == target));
+        let found = page
+            .iter()
+            .position(|s| s.spec.project == item_code && s.spec.mappings.iter().any(|m| m.indicator == target));
         if let Some(at) = found {
             return Ok(page.into_iter().nth(at));
         }

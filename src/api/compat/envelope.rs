@@ -36,7 +36,9 @@ pub struct Envelope<T> {
 pub struct Bare {
     #[schema(example = 422)]
     pub code: u16,
-    #[schema(example = "targets[0].weight: must be a finite number or a numeric string such as \"30.5\", got the string \"abc\"")]
+    #[schema(
+        example = "targets[0].weight: must be a finite number or a numeric string such as \"30.5\", got the string \"abc\""
+    )]
     pub message: String,
     /// Always null.
     #[schema(value_type = Option<Object>)]

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::envelope::{Bare, CompatError, Enveloped, Envelope, ok};
+use super::envelope::{Bare, CompatError, Envelope, Enveloped, ok};
 use super::setup::{ItemQuery, load};
 use crate::api::{ApiError, AppState};
 use crate::store::{self, IndexResult};
@@ -30,9 +30,9 @@ pub async fn latest(
     let project = load(&state, &code).await?;
     match store::latest_result(&state.db, &project).await? {
         Some(result) => Ok(ok(result)),
-        None => Err(ApiError::NotFound(format!(
-            "project {code:?} has no result yet; push values with POST /v1/data"
-        ))
-        .into()),
+        None => {
+            Err(ApiError::NotFound(format!("project {code:?} has no result yet; push values with POST /v1/data"))
+                .into())
+        }
     }
 }

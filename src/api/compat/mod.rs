@@ -23,9 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(setup::remove)),
     )
     .service(
-        web::resource("/v1/datasetup")
-            .route(web::post().to(datasetup::create))
-            .route(web::put().to(datasetup::update)),
+        web::resource("/v1/datasetup").route(web::post().to(datasetup::create)).route(web::put().to(datasetup::update)),
     )
     .service(web::resource("/v1/datasetup/target").route(web::get().to(datasetup::target)))
     .service(web::resource("/v1/datasetup/test").route(web::post().to(datasetup::test)))

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::envelope::{Bare, CompatError, Enveloped, Envelope, Renames, invalid, ok};
+use super::envelope::{Bare, CompatError, Envelope, Enveloped, Renames, invalid, ok};
 use super::numbers::Loose;
 use crate::api::AppState;
 use crate::domain::{FieldError, IndicatorSpec, Interval, ProjectSpec, new_code};
@@ -58,6 +58,7 @@ pub struct SetupBody {
     pub explain: String,
     /// Accepted but not stored: always answered as "".
     #[serde(default)]
+    #[expect(dead_code, reason = "no column holds it; declared so the OpenAPI document shows it")]
     #[schema(value_type = String)]
     pub config: Value,
     #[serde(default)]
@@ -126,7 +127,13 @@ impl From<Project> for SetupView {
                 .map(|r| RangeView { start_value: r.min, end_value: r.max, base_value: r.score })
                 .collect(),
         });
-        Self { item_code: p.code, title: p.title, explain: p.description, config: String::new(), targets: targets.collect() }
+        Self {
+            item_code: p.code,
+            title: p.title,
+            explain: p.description,
+            config: String::new(),
+            targets: targets.collect(),
+        }
     }
 }
 
@@ -218,7 +225,8 @@ pub async fn save(
     body: Enveloped<web::Json<SetupBody>>,
 ) -> Result<HttpResponse, CompatError> {
     let mut spec = body.0.into_inner().into_spec().map_err(invalid)?;
-    let errors = spec.validate();
+    let mut errors = spec.validate();
+    errors.extend(crate::api::projects::too_many_indicators(&state, spec.indicators.len()));
     if !errors.is_empty() {
         return Err(RENAMES.apply(crate::api::ApiError::Invalid(errors)));
     }
@@ -257,11 +265,7 @@ pub async fn remove(
     body: Enveloped<web::Json<DeleteBody>>,
 ) -> Result<HttpResponse, CompatError> {
     let code = &body.0.itemcode;
-    if store::delete_project(&state.db, code).await? {
-        Ok(ok(Value::Null))
-    } else {
-        Err(not_found(code))
-    }
+    if store::delete_project(&state.db, code).await? { Ok(ok(Value::Null)) } else { Err(not_found(code)) }
 }
 
 /// The project, or a 404 naming the original route that lists them.

@@ -1,7 +1,9 @@
 //! sea-orm entities, one per table; behaviour lives in the sibling query
 //! modules of `store`.
 
+pub mod api_key;
 pub mod indicator;
+pub mod latest_value;
 pub mod observation;
 pub mod project;
 pub mod result;

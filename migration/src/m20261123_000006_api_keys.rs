@@ -1,0 +1,45 @@
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum ApiKeys {
+    Table,
+    Id,
+    Name,
+    Role,
+    Prefix,
+    SecretHash,
+    Projects,
+    CreatedAt,
+    RevokedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(ApiKeys::Table)
+                    .col(ColumnDef::new(ApiKeys::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(ColumnDef::new(ApiKeys::Name).string().not_null())
+                    .col(ColumnDef::new(ApiKeys::Role).string_len(16).not_null())
+                    // The first characters of the secret, so a person can tell keys apart.
+                    .col(ColumnDef::new(ApiKeys::Prefix).string_len(16).not_null())
+                    // SHA-256 of the secret, hex; the secret itself is never stored.
+                    .col(ColumnDef::new(ApiKeys::SecretHash).string_len(64).not_null().unique_key())
+                    // JSON array of project codes; empty means every project.
+                    .col(ColumnDef::new(ApiKeys::Projects).text().not_null())
+                    .col(ColumnDef::new(ApiKeys::CreatedAt).big_integer().not_null())
+                    .col(ColumnDef::new(ApiKeys::RevokedAt).big_integer().null())
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table(ApiKeys::Table).to_owned()).await
+    }
+}

@@ -1,0 +1,58 @@
+use sea_orm_migration::prelude::*;
+
+use crate::m20261123_000001_projects::Projects;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum LatestValues {
+    Table,
+    ProjectId,
+    IndicatorKey,
+    Value,
+    ObservedAt,
+}
+
+/// Each indicator's latest observation, kept by the ingest transaction, so
+/// scoring reads one row per indicator instead of searching the history.
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(LatestValues::Table)
+                    .col(ColumnDef::new(LatestValues::ProjectId).big_integer().not_null())
+                    .col(ColumnDef::new(LatestValues::IndicatorKey).string_len(64).not_null())
+                    .col(ColumnDef::new(LatestValues::Value).double().not_null())
+                    .col(ColumnDef::new(LatestValues::ObservedAt).big_integer().not_null())
+                    .primary_key(Index::create().col(LatestValues::ProjectId).col(LatestValues::IndicatorKey))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(LatestValues::Table, LatestValues::ProjectId)
+                            .to(Projects::Table, Projects::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // Databases created before this table: derive it from the history
+        // (latest observed_at, ties to the last received).
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "INSERT INTO latest_values (project_id, indicator_key, value, observed_at) \
+                 SELECT o.project_id, o.indicator_key, o.value, o.observed_at FROM observations o \
+                 WHERE NOT EXISTS (SELECT 1 FROM observations n WHERE n.project_id = o.project_id \
+                 AND n.indicator_key = o.indicator_key \
+                 AND (n.observed_at > o.observed_at OR (n.observed_at = o.observed_at AND n.id > o.id)))",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table(LatestValues::Table).to_owned()).await
+    }
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Benchmarks KOI the way producers load it, beside what they would use
+# otherwise, and writes bench/results.md. One command on a fresh machine:
+#
+#   scripts/bench.sh
+#
+# Push: POST /v1/data (10 values, 10 indicators with intervals) with wrk at
+# BENCH_CONNECTIONS (50) connections for BENCH_SECONDS (20) against KOI on
+# SQLite and on PostgreSQL, a bare actix-web JSON echo (the ceiling) and
+# Prometheus Pushgateway; every 2xx is then checked to be stored.
+# Read: GET /index/history?limit=500 over 10,000 results.
+# Pull: 1,000 sources on a 1 s schedule served locally for PULL_SECONDS (30).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_RUN=${BENCH_SECONDS:-20}
+CONNECTIONS=${BENCH_CONNECTIONS:-50}
+PULL_SECONDS=${PULL_SECONDS:-30}
+PG_BASE=${KOI_BENCH_PG_BASE:-postgres://postgres@127.0.0.1:5432}
+OUT=bench/results.md
+
+need=()
+for p in wrk prometheus-pushgateway curl sqlite3 postgresql-client python3; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if ((${#need[@]})); then
+  apt-get update -qq
+  # Without systemd, Debian starts a packaged daemon through invoke-rc.d
+  # unless policy-rc.d says no: the benchmark starts its own Pushgateway.
+  added_policy=false
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added_policy=true
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  if $added_policy; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+cargo build --release --quiet --bin koi --example bench_server
+KOI=target/release/koi
+SERVER=target/release/examples/bench_server
+
+work=$(mktemp -d)
+pids=()
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
+trap 'stop_all; rm -rf "$work"' EXIT
+
+# wrk → "req_per_s p50_ms p99_ms completed errors"
+run_wrk() { # URL SECONDS [LUA_SCRIPT]
+  local script=()
+  [ -n "${3:-}" ] && script=(-s "$3")
+  wrk -t2 -c"$CONNECTIONS" -d"$2s" --latency "${script[@]}" "$1" >"$work/wrk.out" 2>&1
+  python3 scripts/bench/wrk_summary.py "$work/wrk.out"
+}
+
+rows=()
+add_row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
+
+# --- ceiling and Pushgateway -------------------------------------------------
+"$SERVER" 127.0.0.1:18301 >"$work/echo.log" 2>&1 &
+pids+=($!)
+wait_up http://127.0.0.1:18301/stats
+read -r e_rps e_p50 e_p99 _ e_bad < <(run_wrk http://127.0.0.1:18301/echo "$SECONDS_PER_RUN" scripts/bench/echo.lua)
+add_row "actix-web JSON echo (ceiling)" "$e_rps" "$e_p50" "$e_p99" "$e_bad" "-"
+
+prometheus-pushgateway --web.listen-address=127.0.0.1:18302 --persistence.file="$work/pushgateway.db" \
+  --persistence.interval=1s >"$work/pushgateway.log" 2>&1 &
+pids+=($!)
+wait_up http://127.0.0.1:18302/-/ready
+read -r g_rps g_p50 g_p99 _ g_bad < <(run_wrk http://127.0.0.1:18302 "$SECONDS_PER_RUN" scripts/bench/pushgateway.lua)
+add_row "Prometheus Pushgateway $(prometheus-pushgateway --version 2>&1 | awk 'NR==1{print $3}')" "$g_rps" "$g_p50" "$g_p99" "$g_bad" "1.0×"
+
+# --- KOI on SQLite and PostgreSQL --------------------------------------------
+bench_koi() { # NAME DB_URL PORT COUNT_CMD...
+  local name=$1 url=$2 port=$3; shift 3
+  start_koi "$name" "$url" "$port"
+  post "http://127.0.0.1:$port/v1/projects" "$(project_json bench)"
+  read -r rps p50 p99 completed bad < <(run_wrk "http://127.0.0.1:$port" "$SECONDS_PER_RUN" scripts/bench/push.lua)
+  local stored
+  stored=$("$@" "SELECT count(*) FROM results")
+  # Every acknowledged push must be stored (wrk may stop waiting for a few
+  # requests in flight when its time is up; those can be stored too).
+  if ((stored < completed - bad)); then
+    echo "LOST WRITES on $name: $((completed - bad)) acknowledged, $stored stored" >&2; exit 1
+  fi
+  add_row "KOI on $name (durable: fsync per group commit)" "$rps" "$p50" "$p99" "$bad" \
+    "$(python3 -c "print(f'{$rps / $g_rps:.1f}×')")"
+  bench_history "$name" "$port"
+}
+
+history_rows=()
+bench_history() { # NAME PORT: 10,000 results, then limit=500 reads
+  python3 - "$2" <<'PY'
+import json, sys, urllib.request
+port = sys.argv[1]
+def post(path, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", json.dumps(body).encode(), {"content-type": "application/json"})
+    urllib.request.urlopen(req).read()
+post("/v1/projects", {"code": "hist", "indicators": [{"key": "a", "weight": 100}]})
+for batch in range(20):
+    post("/v1/data", [{"project": "hist", "values": {"a": (batch * 500 + i) % 100}} for i in range(500)])
+PY
+  local url="http://127.0.0.1:$2/v1/projects/hist/index/history?limit=500"
+  curl -fsS "$url" | python3 -c 'import json,sys; assert len(json.load(sys.stdin)["items"]) == 500'
+  read -r rps p50 p99 _ bad < <(run_wrk "$url" 10)
+  history_rows+=("| KOI on $1 | $rps | $p50 | $p99 | $bad |")
+}
+
+bench_koi SQLite "sqlite://$work/bench.db?mode=rwc" 18303 sqlite3 "$work/bench.db"
+pg_db=koi_bench_$$
+psql "$PG_BASE/test" -qc "CREATE DATABASE $pg_db"
+bench_koi PostgreSQL "$PG_BASE/$pg_db" 18304 psql "$PG_BASE/$pg_db" -Atc
+psql "$PG_BASE/test" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" || true
+
+# --- Pull worker: 1,000 sources every second ----------------------------------
+pull_stats=$(scripts/bench/pull.sh "$KOI" "$SERVER" "$work" "$PULL_SECONDS")
+
+mkdir -p bench
+{
+  echo "# KOI benchmarks"
+  echo
+  echo "Measured by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB;"
+  echo "wrk -t2 -c$CONNECTIONS, ${SECONDS_PER_RUN}s per push run, load generator on the same machine."
+  echo
+  echo "## Push: POST /v1/data, 10 values on 10 indicators with intervals"
+  echo
+  echo "| target | pushes/s | p50 ms | p99 ms | errors | vs Pushgateway |"
+  echo "|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "Every acknowledged KOI push was checked to be stored (results counted in the database)."
+  echo
+  echo "## Read: GET /v1/projects/{code}/index/history?limit=500 over 10,000 results (10 s)"
+  echo
+  echo "| target | req/s | p50 ms | p99 ms | errors |"
+  echo "|---|---|---|---|---|"
+  printf '%s\n' "${history_rows[@]}"
+  echo
+  echo "## Pull: 1,000 sources on a 1 s schedule for ${PULL_SECONDS}s (KOI on SQLite)"
+  echo
+  echo "$pull_stats"
+} >"$OUT"
+cat "$OUT"

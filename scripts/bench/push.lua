@@ -1,0 +1,20 @@
+-- POST /v1/data with 10 values that vary per request.
+local counter = 0
+request = function()
+  counter = counter + 1
+  local values = {}
+  for i = 0, 9 do
+    values[#values + 1] = string.format('"k%d": %d', i, (counter * 7 + i * 13) % 100)
+  end
+  local body = string.format('{"project": "bench", "values": {%s}}', table.concat(values, ", "))
+  return wrk.format("POST", "/v1/data", {["Content-Type"] = "application/json"}, body)
+end
+
+-- Fail loudly on any non-2xx: a benchmark of errors is not a benchmark.
+local errors = 0
+response = function(status, headers, body)
+  if status < 200 or status > 299 then
+    errors = errors + 1
+    if errors < 5 then io.stderr:write("non-2xx: " .. status .. " " .. body .. "\n") end
+  end
+end

@@ -1,0 +1,84 @@
+//! Which role each route needs, and which project it touches: the one
+//! table to read when asking "who may call this?".
+
+use actix_web::http::Method;
+use actix_web::web;
+
+use crate::domain::Role;
+
+/// What a route demands of its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Probes, metrics and the API description: monitoring and people
+    /// reading the docs need no key.
+    Open,
+    /// A valid key, with `role` when one is named (unknown routes only need
+    /// a valid key, so they answer 404 rather than revealing nothing).
+    Key { role: Option<Role>, scope: Scope },
+}
+
+/// The project a route touches, for keys limited to some projects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Project(String),
+    /// The projects are in the body; the handler checks them.
+    Body,
+    /// The route spans projects (lists, sources, keys): unscoped keys only.
+    AllProjects,
+}
+
+pub fn access(method: &Method, path: &str, query: &str) -> Access {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let read = *method == Method::GET;
+    let admin_unless_read = if read { Role::Read } else { Role::Admin };
+    let (role, scope) = match segments.as_slice() {
+        ["health" | "ready" | "metrics" | "openapi.json" | "docs", ..] => return Access::Open,
+        ["v1", "keys" | "remote" | "setup" | "datasetup", ..] => (Some(Role::Admin), Scope::AllProjects),
+        ["v1", "data"] => (Some(Role::Ingest), Scope::Body),
+        ["v1", "index"] => (Some(Role::Read), item_code(query).map_or(Scope::AllProjects, Scope::Project)),
+        ["v1", "projects"] => (Some(admin_unless_read), Scope::AllProjects),
+        ["v1", "projects", code, ..] => (Some(admin_unless_read), Scope::Project((*code).to_string())),
+        _ => (None, Scope::AllProjects),
+    };
+    Access::Key { role, scope }
+}
+
+/// The project of the original `GET /v1/index?itemcode=`.
+fn item_code(query: &str) -> Option<String> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query).ok()?.into_inner();
+    pairs.into_iter().find(|(k, _)| k == "itemcode" || k == "item_code").map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn need(method: Method, path: &str, query: &str) -> (Option<Role>, Scope) {
+        match access(&method, path, query) {
+            Access::Key { role, scope } => (role, scope),
+            Access::Open => panic!("{path} is open"),
+        }
+    }
+
+    #[test]
+    fn probes_and_docs_are_open() {
+        for path in ["/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/index.html"] {
+            assert_eq!(access(&Method::GET, path, ""), Access::Open, "{path}");
+        }
+    }
+
+    #[test]
+    fn each_route_group_needs_its_role_and_names_its_project() {
+        let air = || Scope::Project("air".into());
+        assert_eq!(need(Method::POST, "/v1/keys", ""), (Some(Role::Admin), Scope::AllProjects));
+        assert_eq!(need(Method::GET, "/v1/remote/3", ""), (Some(Role::Admin), Scope::AllProjects));
+        assert_eq!(need(Method::GET, "/v1/setup", ""), (Some(Role::Admin), Scope::AllProjects));
+        assert_eq!(need(Method::POST, "/v1/data", ""), (Some(Role::Ingest), Scope::Body));
+        assert_eq!(need(Method::GET, "/v1/index", "itemcode=air"), (Some(Role::Read), air()));
+        assert_eq!(need(Method::GET, "/v1/projects", ""), (Some(Role::Read), Scope::AllProjects));
+        assert_eq!(need(Method::POST, "/v1/projects", ""), (Some(Role::Admin), Scope::AllProjects));
+        assert_eq!(need(Method::GET, "/v1/projects/air/index", ""), (Some(Role::Read), air()));
+        assert_eq!(need(Method::PUT, "/v1/projects/air/indicators/a", ""), (Some(Role::Admin), air()));
+        assert_eq!(need(Method::GET, "/v2/nothing", ""), (None, Scope::AllProjects));
+    }
+}

@@ -1,0 +1,95 @@
+//! Crash safety: `kill -9` under push load, five times; every acknowledged
+//! value must be there afterwards, and the latest result must agree with a
+//! recomputation from the latest values.
+
+use std::collections::BTreeSet;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, close, expect, free_port, fresh_database, start_koi, wait_until_up};
+use crate::on_both_backends;
+
+on_both_backends!(every_acknowledged_push_survives_kill_9_under_load);
+
+const PRODUCERS: usize = 8;
+
+async fn every_acknowledged_push_survives_kill_9_under_load(backend: Backend) {
+    let (db_url, _dir) = fresh_database(backend).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut next_value = 0u64;
+
+    for round in 0..5 {
+        let mut koi = start_koi(&db_url, port, &[], Stdio::null());
+        wait_until_up(&client, &format!("{base}/ready")).await;
+        if round == 0 {
+            let project =
+                json!({"code": "crash", "indicators": [{"key": "a", "weight": 50}, {"key": "b", "weight": 50}]});
+            expect(
+                client.post(format!("{base}/v1/projects")).json(&project).send().await.unwrap(),
+                StatusCode::CREATED,
+            )
+            .await;
+        }
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|p| {
+                let (client, base, acknowledged) = (client.clone(), base.clone(), acknowledged.clone());
+                let first = next_value + p as u64 * 1_000_000;
+                tokio::spawn(async move {
+                    for v in first.. {
+                        let body = json!({"project": "crash", "values": {"a": v, "b": v % 100}});
+                        match client.post(format!("{base}/v1/data")).json(&body).send().await {
+                            Ok(r) if r.status() == StatusCode::OK => acknowledged.lock().unwrap().insert(v),
+                            _ => return,
+                        };
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        koi.kill().unwrap();
+        koi.wait().unwrap();
+        for producer in producers {
+            producer.await.unwrap();
+        }
+        next_value += PRODUCERS as u64 * 1_000_000;
+    }
+
+    let mut koi = start_koi(&db_url, port, &[], Stdio::null());
+    wait_until_up(&client, &format!("{base}/ready")).await;
+    let stored = stored_values(&client, &base).await;
+    let latest =
+        expect(client.get(format!("{base}/v1/projects/crash/index")).send().await.unwrap(), StatusCode::OK).await;
+    let states =
+        expect(client.get(format!("{base}/v1/projects/crash/indicators")).send().await.unwrap(), StatusCode::OK).await;
+    koi.kill().ok();
+    koi.wait().ok();
+
+    let acknowledged = acknowledged.lock().unwrap();
+    assert!(acknowledged.len() > 50, "the load ran: {} acknowledged", acknowledged.len());
+    let lost: Vec<&u64> = acknowledged.difference(&stored).collect();
+    assert!(lost.is_empty(), "{} acknowledged values lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    let recomputed: f64 = states.as_array().unwrap().iter().map(|s| s["contribution"].as_f64().unwrap()).sum();
+    assert!(close(latest["value"].as_f64().unwrap(), recomputed), "latest {latest} vs recomputed {recomputed}");
+}
+
+/// Every value of indicator `a`, read page by page.
+async fn stored_values(client: &reqwest::Client, base: &str) -> BTreeSet<u64> {
+    let mut values = BTreeSet::new();
+    let mut cursor = String::new();
+    loop {
+        let url = format!("{base}/v1/projects/crash/indicators/a/history?limit=1000{cursor}");
+        let page: Value = expect(client.get(url).send().await.unwrap(), StatusCode::OK).await;
+        values.extend(page["items"].as_array().unwrap().iter().map(|o| o["value"].as_f64().unwrap() as u64));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return values,
+        }
+    }
+}
