@@ -5,12 +5,13 @@
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 
-/// Bound parameters per statement: under SQLite's 32,766 and PostgreSQL's
-/// 65,535.
-const MAX_PARAMS: usize = 30_000;
+/// Rows per statement, largest first. Statements are prepared and cached
+/// by their text, so a handful of fixed sizes are each parsed once per
+/// connection instead of a new statement for every batch size.
+const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
 
-/// `INSERT INTO table (columns) VALUES (...), (...) <suffix>`, chunked.
-/// Every row must have `columns.len()` values.
+/// `INSERT INTO table (columns) VALUES (...), (...) <suffix>`, in chunks of
+/// the sizes above. Every row must have `columns.len()` values.
 pub async fn insert_rows(
     txn: &impl ConnectionTrait,
     table: &str,
@@ -19,28 +20,34 @@ pub async fn insert_rows(
     suffix: &str,
 ) -> Result<(), DbErr> {
     let backend = txn.get_database_backend();
-    let per_chunk = (MAX_PARAMS / columns.len()).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut values = Vec::with_capacity(per_chunk * columns.len());
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        for (i, row) in rows.by_ref().take(per_chunk).enumerate() {
-            debug_assert_eq!(row.len(), columns.len());
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for (j, value) in row.into_iter().enumerate() {
-                if j > 0 {
-                    sql.push_str(", ");
-                }
-                values.push(value);
-                placeholder(&mut sql, backend, values.len());
-            }
-            sql.push(')');
+    let mut left = rows.len();
+    let mut rows = rows.into_iter();
+    for size in CHUNKS {
+        while left >= size {
+            let values: Vec<Value> = rows.by_ref().take(size).flatten().collect();
+            let sql = statement(backend, table, columns, size, suffix);
+            txn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+            left -= size;
         }
-        sql.push(' ');
-        sql.push_str(suffix);
-        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     }
     Ok(())
+}
+
+fn statement(backend: DbBackend, table: &str, columns: &[&str], rows: usize, suffix: &str) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns.len() {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            placeholder(&mut sql, backend, row * columns.len() + column + 1);
+        }
+        sql.push(')');
+    }
+    sql.push(' ');
+    sql.push_str(suffix);
+    sql
 }
 
 fn placeholder(sql: &mut String, backend: DbBackend, n: usize) {
