@@ -102,6 +102,11 @@ async fn each_role_may_use_exactly_its_route_groups(backend: Backend) {
                     ![401, 403, 429].contains(&status.as_u16()) && !status.is_server_error(),
                     "{role} {group}: {status}"
                 );
+            } else if group.starts_with("compat") {
+                // Original clients read `code` and `message` from the envelope.
+                let body = expect(response, StatusCode::FORBIDDEN).await;
+                assert_eq!(body["code"], 403, "{role} {group}: {body}");
+                assert!(body["message"].as_str().unwrap().contains("role"), "{role} {group}: {body}");
             } else {
                 let problem = expect_problem(response, StatusCode::FORBIDDEN).await;
                 assert!(problem["detail"].as_str().unwrap().contains("role"), "{role} {group}: {problem}");
@@ -130,6 +135,10 @@ async fn missing_unknown_and_revoked_keys_get_401(backend: Backend) {
     assert!(shown["revoked_at"].is_string() && shown.get("secret").is_none(), "{shown}");
     assert!(key.starts_with(shown["prefix"].as_str().unwrap()), "{shown}");
     assert!(!listed.to_string().contains(&key), "secrets are never listed");
+    let legacy = s.app.send_as(None, Method::GET, "/v1/setup", None).await;
+    assert_eq!(legacy.headers().get("www-authenticate").map(|v| v.to_str().unwrap()), Some("Bearer"));
+    let enveloped = expect(legacy, StatusCode::UNAUTHORIZED).await;
+    assert_eq!((enveloped["code"].as_u64(), enveloped["data"].is_null()), (Some(401), true), "{enveloped}");
 }
 
 async fn a_scoped_key_gets_403_on_other_projects(backend: Backend) {

@@ -19,8 +19,8 @@ use sea_orm::DatabaseConnection;
 use self::keys::KeyCache;
 use self::policy::{Access, Scope};
 use self::rate::RateLimiter;
-use super::AppState;
 use super::problem::ApiError;
+use super::{AppState, compat};
 use crate::config::Settings;
 use crate::domain::Role;
 
@@ -146,6 +146,7 @@ pub async fn authorize(
             req.extensions_mut().insert(caller);
             Ok(next.call(req).await?.map_into_boxed_body())
         }
+        Err(e) if compat::serves(req.path()) => Ok(req.into_response(compat::envelope_error(&e))),
         Err(e) => Ok(req.error_response(e)),
     }
 }

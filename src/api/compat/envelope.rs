@@ -115,7 +115,7 @@ pub fn invalid(errors: Vec<FieldError>) -> CompatError {
 }
 
 impl CompatError {
-    fn of(e: &ApiError) -> Self {
+    pub(crate) fn of(e: &ApiError) -> Self {
         if let ApiError::Unexpected(cause) = e {
             tracing::error!(error = ?cause, "request failed");
         }

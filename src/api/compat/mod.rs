@@ -15,6 +15,26 @@ use actix_web::web;
 
 pub use data::{is_legacy_push, legacy_push};
 
+/// Whether `path` is one of the original API's own routes (whose clients
+/// read errors from the envelope).
+pub fn serves(path: &str) -> bool {
+    ["/v1/setup", "/v1/datasetup", "/v1/index"].iter().any(|r| path == *r || path.starts_with(&format!("{r}/")))
+}
+
+/// A native error answered the façade way: same status and headers (such as
+/// `WWW-Authenticate` and `Retry-After`), enveloped body.
+pub fn envelope_error(e: &crate::api::ApiError) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    let native = e.error_response();
+    let mut response = envelope::CompatError::of(e).error_response();
+    for (name, value) in native.headers() {
+        if name != actix_web::http::header::CONTENT_TYPE {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v1/setup")
