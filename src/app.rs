@@ -17,7 +17,7 @@ use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::ingest::Ingestor;
 use crate::pull::{Fetcher, Worker};
-use crate::store;
+use crate::store::{self, ProjectCache};
 
 pub struct Application {
     port: u16,
@@ -49,6 +49,7 @@ impl Application {
             settings: settings.clone(),
             fetcher: Fetcher::new(&settings.autopull),
             ingestor: ingestor.clone(),
+            projects: ProjectCache::new(Duration::from_secs(1)),
             gate: api::Gate::new(&settings),
         });
         let max_body = settings.server.max_body_bytes;

@@ -33,6 +33,8 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
+    /// Also how long a request waits for a pooled connection: while the
+    /// database is down, requests fail with 503 after this, not hang.
     pub connect_timeout_secs: u64,
     /// Writer tasks that group-commit ingests; 0 = 1 on SQLite, 4 on PostgreSQL.
     pub writers: usize,
@@ -95,7 +97,7 @@ impl Default for DatabaseSettings {
         Self {
             url: "sqlite://koi.db?mode=rwc".into(),
             max_connections: 16,
-            connect_timeout_secs: 10,
+            connect_timeout_secs: 3,
             writers: 0,
             max_batch: 1000,
         }

@@ -44,7 +44,6 @@ pub struct PushBody {
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too many values", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown project or indicator, or a bad value", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unavailable; nothing stored", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/data")]

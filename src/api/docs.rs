@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
+use super::responses::{OPEN, SharedResponses};
 use super::{compat, data, dry_run, health, index, indicators, keys, projects, remote};
 
 #[derive(OpenApi)]
@@ -45,7 +46,7 @@ use super::{compat, data, dry_run, health, index, indicators, keys, projects, re
         compat::index::latest,
     ),
     components(schemas(compat::data::LegacyPush)),
-    modifiers(&LegacyPushNote, &KeyScheme),
+    modifiers(&LegacyPushNote, &KeyScheme, &SharedResponses),
     security(("api_key" = []), ("x_api_key" = [])),
     tags(
         (name = "projects", description = "Admin: indices and their indicators"),
@@ -92,7 +93,7 @@ impl Modify for KeyScheme {
         components.add_security_scheme("api_key", SecurityScheme::Http(bearer));
         components
             .add_security_scheme("x_api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
-        for open in ["/health", "/ready", "/metrics"] {
+        for open in OPEN {
             if let Some(get) = openapi.paths.paths.get_mut(open).and_then(|item| item.get.as_mut()) {
                 get.security = Some(Vec::new());
             }

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::params::RangeParams;
 use super::problem::{ApiError, Problem};
-use super::projects::load;
+use super::projects::load_for_read;
 use crate::store::{self, Agg, Bucket, HistoryPoint, IndexResult, Page};
 
 /// The latest computed index with its per-indicator breakdown.
@@ -21,7 +21,7 @@ use crate::store::{self, Agg, Bucket, HistoryPoint, IndexResult, Page};
 )]
 #[get("/v1/projects/{code}/index")]
 pub async fn latest(state: web::Data<AppState>, code: web::Path<String>) -> Result<web::Json<IndexResult>, ApiError> {
-    let project = load(&state, &code).await?;
+    let project = load_for_read(&state, &code).await?;
     store::latest_result(&state.db, &project).await?.map(web::Json).ok_or_else(|| {
         ApiError::NotFound(format!("project {code:?} has no result yet; push values with POST /v1/data"))
     })
@@ -62,7 +62,7 @@ pub async fn history(
     down: web::Query<Downsample>,
 ) -> Result<web::Json<History>, ApiError> {
     let page = range.page()?;
-    let project = load(&state, &code).await?;
+    let project = load_for_read(&state, &code).await?;
     let Some(step) = down.step.as_deref() else {
         if down.agg.is_some() {
             return Err(ApiError::invalid("agg", "only applies with step, e.g. step=5m&agg=avg"));

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::params::RangeParams;
 use super::problem::{ApiError, Problem};
-use super::projects::load;
+use super::projects::load_for_read;
 use crate::domain::{Interval, Status, score};
 use crate::store::{self, Observation, Page};
 
@@ -38,17 +38,17 @@ pub async fn states(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<web::Json<Vec<IndicatorState>>, ApiError> {
-    let project = load(&state, &code).await?;
+    let project = load_for_read(&state, &code).await?;
     let latest = store::latest_values(&state.db, project.id).await?;
     let now = score(&project.indicators, &latest, Utc::now());
     let states = project
         .indicators
-        .into_iter()
+        .iter()
         .zip(now.breakdown)
         .map(|(spec, c)| IndicatorState {
-            key: spec.key,
-            title: spec.title,
-            unit: spec.unit,
+            key: c.key,
+            title: spec.title.clone(),
+            unit: spec.unit.clone(),
             weight: spec.weight,
             value: c.value,
             observed_at: c.observed_at,
@@ -78,7 +78,7 @@ pub async fn history(
 ) -> Result<web::Json<Page<Observation>>, ApiError> {
     let (code, key) = path.into_inner();
     let page = range.page()?;
-    let project = load(&state, &code).await?;
+    let project = load_for_read(&state, &code).await?;
     if !project.indicators.iter().any(|i| i.key == key) {
         return Err(ApiError::NotFound(format!("project {code:?} has no indicator {key:?}")));
     }

@@ -15,6 +15,7 @@ mod params;
 mod problem;
 mod projects;
 mod remote;
+mod responses;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use sea_orm::DatabaseConnection;
 use crate::config::Settings;
 use crate::ingest::Ingestor;
 use crate::pull::Fetcher;
+use crate::store::ProjectCache;
 
 pub use auth::keys::{create as create_key, validate as validate_key};
 pub use auth::{Caller, Gate, authorize};
@@ -39,6 +41,9 @@ pub struct AppState {
     pub fetcher: Fetcher,
     pub ingestor: Ingestor,
     pub gate: Gate,
+    /// Project configurations for the read endpoints (index, history,
+    /// indicators), at most a second old.
+    pub projects: ProjectCache,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpResponse, ResponseError};
-use sea_orm::DbErr;
+use sea_orm::{DbErr, RuntimeErr};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -19,7 +19,7 @@ pub struct Problem {
     pub title: String,
     #[schema(example = 422)]
     pub status: u16,
-    #[schema(example = "indicators[0].weight: weight is a percentage and must be >= 0, got -5")]
+    #[schema(example = "indicators[0].weight: weight is a percentage and must be >= 0 and <= 1000000, got -5")]
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -153,12 +153,25 @@ impl From<DbErr> for ApiError {
     }
 }
 
-/// A query that fails because the server went away is an outage, not a bug.
+/// A query that fails because the server went away (or is going away) is an
+/// outage, not a bug: the client should retry, and gets 503.
 fn is_connection_lost(e: &DbErr) -> bool {
-    let text = e.to_string().to_lowercase();
-    ["connection refused", "connection reset", "broken pipe", "pool timed out", "error communicating"]
-        .iter()
-        .any(|needle| text.contains(needle))
+    use sea_orm::sqlx::Error as Sqlx;
+    let (DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause))) = e else {
+        return false;
+    };
+    match cause.as_ref() {
+        Sqlx::Io(_) | Sqlx::Tls(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        // SQLSTATE class 08: connection exception; 57P01-57P03: the server
+        // is shutting down, crashed or still starting up.
+        Sqlx::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        other => {
+            let text = other.to_string().to_lowercase();
+            ["connection refused", "connection reset", "connection closed", "broken pipe", "unexpected eof"]
+                .iter()
+                .any(|needle| text.contains(needle))
+        }
+    }
 }
 
 impl From<ProjectError> for ApiError {
@@ -179,10 +192,43 @@ impl From<IngestError> for ApiError {
         match e {
             IngestError::Invalid(errors) => Self::Invalid(errors),
             IngestError::Db(e) => e.into(),
+            IngestError::Stopped => Self::Unavailable,
         }
     }
 }
 
 pub fn project_not_found(code: &str) -> ApiError {
     ApiError::NotFound(format!("no project {code:?}; list projects with GET /v1/projects"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::Arc;
+
+    use sea_orm::sqlx::Error as Sqlx;
+
+    use super::*;
+
+    fn status(e: DbErr) -> StatusCode {
+        ApiError::from(e).status_code()
+    }
+
+    #[test]
+    fn a_database_that_went_away_is_503_and_a_bad_query_is_500() {
+        let io = |kind| Arc::new(Sqlx::Io(io::Error::from(kind)));
+        let lost = [
+            DbErr::Query(RuntimeErr::SqlxError(io(io::ErrorKind::ConnectionReset))),
+            DbErr::Exec(RuntimeErr::SqlxError(io(io::ErrorKind::UnexpectedEof))),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(Sqlx::PoolTimedOut))),
+            DbErr::Conn(RuntimeErr::SqlxError(io(io::ErrorKind::ConnectionRefused))),
+            DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout),
+        ];
+        for e in lost {
+            assert_eq!(status(e), StatusCode::SERVICE_UNAVAILABLE);
+        }
+        let bug = DbErr::Query(RuntimeErr::SqlxError(Arc::new(Sqlx::ColumnNotFound("x".into()))));
+        assert_eq!(status(bug), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(status(DbErr::Custom("bug".into())), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

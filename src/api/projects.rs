@@ -1,5 +1,7 @@
 //! Admin endpoints: projects and their indicators.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -71,6 +73,7 @@ pub async fn create_project(
     reject_invalid(errors)?;
     spec.code.get_or_insert_with(new_code);
     let project = store::create_project(&state.db, &spec).await?;
+    state.projects.clear();
     Ok(HttpResponse::Created().json(ProjectView::from(project)))
 }
 
@@ -132,6 +135,7 @@ pub async fn replace_project(
     reject_invalid(errors)?;
     super::params::path_slug("code", &code)?;
     let (project, created) = store::replace_project(&state.db, &code, &spec).await?;
+    state.projects.clear();
     let status = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(with_status(status, project))
 }
@@ -144,7 +148,9 @@ pub async fn replace_project(
 )]
 #[delete("/v1/projects/{code}")]
 pub async fn delete_project(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    if store::delete_project(&state.db, &code).await? {
+    let deleted = store::delete_project(&state.db, &code).await?;
+    state.projects.clear();
+    if deleted {
         METRICS.forget_project(&code);
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -181,8 +187,9 @@ pub async fn upsert_indicator(
             _ => obj.insert("key".into(), key.clone().into()),
         };
     }
-    let spec: IndicatorSpec =
-        serde_json::from_value(raw).map_err(|e| ApiError::BadRequest(format!("invalid indicator: {e}")))?;
+    // A well-formed body of the wrong shape is invalid, as with every other
+    // JSON body: 422, not 400.
+    let spec: IndicatorSpec = serde_json::from_value(raw).map_err(|e| ApiError::invalid("body", e.to_string()))?;
     reject_invalid(spec.validate(""))?;
     if let Some(stored) = store::find_project(&state.db, &code).await?
         && !stored.indicators.iter().any(|i| i.key == key)
@@ -191,6 +198,7 @@ pub async fn upsert_indicator(
     }
     let (project, created) =
         store::upsert_indicator(&state.db, &code, &spec).await.map_err(|e| not_found_as(e, &code))?;
+    state.projects.clear();
     let status = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(with_status(status, project))
 }
@@ -213,12 +221,19 @@ pub async fn remove_indicator(
         }
         other => not_found_as(other, &code),
     })?;
+    state.projects.clear();
     Ok(web::Json(project.into()))
 }
 
 /// The project named in the URL, or a 404 that says so.
 pub async fn load(state: &AppState, code: &str) -> Result<Project, ApiError> {
     store::find_project(&state.db, code).await?.ok_or_else(|| project_not_found(code))
+}
+
+/// The project named in the URL for a read endpoint: possibly up to a
+/// second old (see `ProjectCache`).
+pub async fn load_for_read(state: &AppState, code: &str) -> Result<Arc<Project>, ApiError> {
+    state.projects.get(&state.db, code).await?.ok_or_else(|| project_not_found(code))
 }
 
 /// Scoring and every push read all of a project's indicators, so their

@@ -12,9 +12,13 @@ pub struct Interval {
     pub min: f64,
     #[schema(example = 100.0)]
     pub max: f64,
-    #[schema(example = 100.0)]
+    /// Points at the band's far end (0 to 1,000,000,000).
+    #[schema(example = 100.0, minimum = 0.0, maximum = 1e9)]
     pub score: f64,
 }
+
+/// Largest interval score; see `MAX_WEIGHT` in `project.rs`.
+pub const MAX_SCORE: f64 = 1e9;
 
 /// Checks bounds and overlap; `field` prefixes every error, e.g.
 /// `indicators[0].intervals`.
@@ -26,8 +30,11 @@ pub fn validate_intervals(intervals: &[Interval], field: &str) -> Vec<FieldError
             errors.push(FieldError::new(&at, "min, max and score must be finite numbers"));
         } else if iv.min >= iv.max {
             errors.push(FieldError::new(&at, format!("min ({}) must be less than max ({})", iv.min, iv.max)));
-        } else if iv.score < 0.0 {
-            errors.push(FieldError::new(format!("{at}.score"), format!("score must be >= 0, got {}", iv.score)));
+        } else if !(0.0..=MAX_SCORE).contains(&iv.score) {
+            errors.push(FieldError::new(
+                format!("{at}.score"),
+                format!("score must be >= 0 and <= {MAX_SCORE}, got {}", iv.score),
+            ));
         }
     }
     if !errors.is_empty() {

@@ -10,7 +10,7 @@ use super::{Interval, is_slug, validate_intervals};
 pub struct FieldError {
     #[schema(example = "indicators[0].weight")]
     pub field: String,
-    #[schema(example = "weight must be >= 0, got -5")]
+    #[schema(example = "weight is a percentage and must be >= 0 and <= 1000000, got -5")]
     pub message: String,
 }
 
@@ -39,6 +39,10 @@ pub struct ProjectSpec {
     pub indicators: Vec<IndicatorSpec>,
 }
 
+/// Largest weight (percent). With `MAX_SCORE` it keeps every index finite:
+/// an unbounded weight times an unbounded score overflows to infinity.
+pub const MAX_WEIGHT: f64 = 1e6;
+
 /// One metric of a project and how it scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,8 +54,8 @@ pub struct IndicatorSpec {
     pub title: String,
     #[serde(default)]
     pub unit: String,
-    /// Percent of the index this indicator carries (>= 0).
-    #[schema(example = 50.0)]
+    /// Percent of the index this indicator carries (0 to 1,000,000).
+    #[schema(example = 50.0, minimum = 0.0, maximum = 1e6)]
     pub weight: f64,
     #[serde(default)]
     pub intervals: Vec<Interval>,
@@ -95,10 +99,10 @@ impl IndicatorSpec {
         }
         check_len(&mut errors, &field("title"), &self.title, MAX_TEXT);
         check_len(&mut errors, &field("unit"), &self.unit, MAX_TEXT);
-        if !(self.weight.is_finite() && self.weight >= 0.0) {
+        if !(self.weight.is_finite() && (0.0..=MAX_WEIGHT).contains(&self.weight)) {
             errors.push(FieldError::new(
                 field("weight"),
-                format!("weight is a percentage and must be >= 0, got {}", self.weight),
+                format!("weight is a percentage and must be >= 0 and <= {MAX_WEIGHT}, got {}", self.weight),
             ));
         }
         if let Some(age) = self.max_age_secs
@@ -163,6 +167,15 @@ mod tests {
             fields,
             ["code", "indicators[0].key", "indicators[0].weight", "indicators[1].max_age_secs", "indicators[2].key"]
         );
+    }
+
+    #[test]
+    fn weights_and_scores_are_bounded_so_every_index_is_finite() {
+        let mut huge = indicator("a", MAX_WEIGHT * 2.0);
+        huge.intervals = vec![Interval { min: 0.0, max: 1.0, score: 1e300 }];
+        let fields: Vec<String> = huge.validate("").into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["weight", "intervals[0].score"]);
+        assert!(indicator("a", MAX_WEIGHT).validate("").is_empty());
     }
 
     #[test]

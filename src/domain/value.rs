@@ -6,7 +6,13 @@ pub enum ValueError {
     NotNumeric(String),
     #[error("must be finite (NaN and infinity are refused)")]
     NotFinite,
+    #[error("{0} is out of range: values must lie between -1e100 and 1e100")]
+    OutOfRange(f64),
 }
+
+/// Largest magnitude accepted: far beyond any metric, and small enough that
+/// weighted sums over any project stay finite.
+const MAX_MAGNITUDE: f64 = 1e100;
 
 /// A metric value as producers send it: a JSON number or a numeric string.
 pub fn parse_value(v: &Value) -> Result<f64, ValueError> {
@@ -15,7 +21,13 @@ pub fn parse_value(v: &Value) -> Result<f64, ValueError> {
         Value::String(s) => s.trim().parse::<f64>().map_err(|_| ValueError::NotNumeric(format!("the string {s:?}")))?,
         other => return Err(ValueError::NotNumeric(kind(other).to_string())),
     };
-    if n.is_finite() { Ok(n) } else { Err(ValueError::NotFinite) }
+    if !n.is_finite() {
+        Err(ValueError::NotFinite)
+    } else if n.abs() > MAX_MAGNITUDE {
+        Err(ValueError::OutOfRange(n))
+    } else {
+        Ok(n)
+    }
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -49,5 +61,7 @@ mod tests {
         for bad in ["NaN", "inf", "-infinity"] {
             assert_eq!(parse_value(&json!(bad)), Err(ValueError::NotFinite), "{bad}");
         }
+        assert_eq!(parse_value(&json!(1e300)), Err(ValueError::OutOfRange(1e300)));
+        assert_eq!(parse_value(&json!(-1e100)), Ok(-1e100));
     }
 }

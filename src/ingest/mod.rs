@@ -36,6 +36,9 @@ pub enum IngestError {
     Invalid(Vec<FieldError>),
     #[error(transparent)]
     Db(#[from] DbErr),
+    /// The writer is gone: the process is shutting down.
+    #[error("the server is shutting down")]
+    Stopped,
 }
 
 type Reply = Result<Vec<IndexResult>, IngestError>;
@@ -106,8 +109,7 @@ impl Ingestor {
         pushes.first().map(|p| &p.project).hash(&mut hasher);
         let writer = &self.writers[hasher.finish() as usize % self.writers.len()];
         let (reply, answer) = oneshot::channel();
-        let stopped = || IngestError::Db(DbErr::Custom("the writer has stopped (shutting down)".into()));
-        writer.send(Job { pushes, source: source.to_string(), run, reply }).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        writer.send(Job { pushes, source: source.to_string(), run, reply }).await.map_err(|_| IngestError::Stopped)?;
+        answer.await.map_err(|_| IngestError::Stopped)?
     }
 }

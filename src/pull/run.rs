@@ -82,6 +82,7 @@ pub async fn pull_source(
             outcome.errors.extend(invalid.into_iter().map(|e| format!("{}: {}", e.field, e.message)))
         }
         Err(IngestError::Db(e)) => return Err(e),
+        Err(IngestError::Stopped) => return Err(DbErr::Custom("shutting down: the pull was not recorded".into())),
     }
     METRICS.pulled(outcome.errors.is_empty());
     tracing::info!(source = source.id, values = outcome.values.len(), errors = ?outcome.errors, "pulled source");

@@ -39,18 +39,20 @@ impl Worker {
     /// for up to `drain` before giving up on them.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>, drain: Duration) {
         tracing::info!(owner = %self.owner, "pull worker started");
-        let mut ticker = tokio::time::interval(Duration::from_millis(self.settings.tick_ms.max(10)));
+        let mut ticker = tokio::time::interval(self.tick_period());
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut pulls = JoinSet::new();
         loop {
             tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
                 _ = ticker.tick() => {
                     if let Err(e) = self.tick(&mut pulls).await {
                         tracing::warn!(error = %e, "pull worker cannot reach the database; retrying next tick");
                     }
                     while pulls.try_join_next().is_some() {}
                 }
-                _ = shutdown.changed() => break,
+
             }
         }
         tracing::info!(in_flight = pulls.len(), "pull worker stopping");
@@ -62,27 +64,44 @@ impl Worker {
     /// Claims what is due (no more than there are free slots) and starts
     /// pulling it; returns how many sources this worker claimed.
     pub async fn tick(&self, pulls: &mut JoinSet<()>) -> Result<usize, DbErr> {
-        let claimed = self.claim_due().await?;
-        let count = claimed.len();
-        for source in claimed {
-            let permit = self.permits.clone().acquire_owned().await.expect("the semaphore is never closed");
-            let worker = self.clone();
-            pulls.spawn(async move {
-                if let Err(e) = pull_source(
-                    &worker.ingestor,
-                    &worker.fetcher,
-                    worker.settings.timeout_ms,
-                    &source,
-                    Some(worker.owner.as_str()),
-                )
-                .await
-                {
-                    tracing::warn!(source = source.id, error = %e, "pull not recorded: database error");
-                }
-                drop(permit);
-            });
+        let started = std::time::Instant::now();
+        let mut count = 0;
+        loop {
+            let room = self.permits.available_permits();
+            let claimed = self.claim_due().await?;
+            let full = room > 0 && claimed.len() == room;
+            count += claimed.len();
+            for source in claimed {
+                let permit = self.permits.clone().acquire_owned().await.expect("the semaphore is never closed");
+                let worker = self.clone();
+                pulls.spawn(async move {
+                    if let Err(e) = pull_source(
+                        &worker.ingestor,
+                        &worker.fetcher,
+                        worker.settings.timeout_ms,
+                        &source,
+                        Some(worker.owner.as_str()),
+                    )
+                    .await
+                    {
+                        tracing::warn!(source = source.id, error = %e, "pull not recorded: database error");
+                    }
+                    drop(permit);
+                });
+            }
+            // More may be due than there was room for: claim the rest as
+            // slots free up rather than a tick later, but for one tick period
+            // at most, so a backlog that never clears (sources failing
+            // slower than their schedule) cannot keep shutdown waiting.
+            if !full || started.elapsed() >= self.tick_period() {
+                return Ok(count);
+            }
+            drop(self.permits.acquire().await.expect("the semaphore is never closed"));
         }
-        Ok(count)
+    }
+
+    fn tick_period(&self) -> Duration {
+        Duration::from_millis(self.settings.tick_ms.max(10))
     }
 
     /// Leases due sources to this worker and moves their next run on.

@@ -7,6 +7,7 @@ pub mod entity;
 mod keys;
 mod observations;
 mod page;
+mod project_cache;
 mod projects;
 mod results;
 mod sources;
@@ -18,6 +19,7 @@ pub use observations::{
     NewObservation, Observation, insert_observations, latest_values, observation_history, save_latest,
 };
 pub use page::{Cursor, Page, PageRequest};
+pub use project_cache::ProjectCache;
 pub use projects::{
     Project, ProjectError, create_project, delete_project, find_project, list_projects, lock_project, remove_indicator,
     replace_project, upsert_indicator,

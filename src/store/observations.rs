@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::bulk::insert_rows;
 use super::entity::{latest_value, observation};
+use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, from_micros, to_micros};
 use crate::domain::Latest;
 
@@ -14,7 +15,9 @@ use crate::domain::Latest;
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Observation {
     pub value: f64,
+    #[serde(serialize_with = "serialize_rfc3339")]
     pub observed_at: DateTime<Utc>,
+    #[serde(serialize_with = "serialize_rfc3339")]
     pub received_at: DateTime<Utc>,
     /// `push` or `pull:<source id>`.
     pub source: String,

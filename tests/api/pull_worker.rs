@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{Backend, expect, fresh_database, spawn_with, test_settings};
+use crate::helpers::{Backend, expect, fresh_database, plain_project, spawn_with, test_settings};
 use crate::on_both_backends;
 use crate::pull_sources::source_for;
 
@@ -19,6 +19,7 @@ on_both_backends!(
     scheduled_pulls_land_observations_and_results,
     two_workers_claim_a_due_source_exactly_once_per_tick,
     a_crashed_workers_lease_expires_and_another_takes_over,
+    a_worker_with_a_backlog_of_failing_sources_still_stops_promptly,
 );
 
 async fn upstream() -> MockServer {
@@ -98,4 +99,28 @@ async fn a_crashed_workers_lease_expires_and_another_takes_over(backend: Backend
     let after_expiry = survivor.claim_due().await.unwrap();
 
     assert_eq!((taken.len(), while_leased.len(), after_expiry.len()), (1, 0, 1));
+}
+
+async fn a_worker_with_a_backlog_of_failing_sources_still_stops_promptly(backend: Backend) {
+    let (db_url, dir) = fresh_database(backend).await;
+    let app = spawn_with(test_settings(&db_url), dir).await;
+    app.create_project(plain_project("p")).await;
+    // Nothing listens on port 9: every pull fails after its retries, so
+    // every source stays due, every second, for good.
+    for n in 0..40 {
+        let source = json!({"project": "p", "name": format!("s{n}"), "url": "http://127.0.0.1:9/", "schedule": "* * * * * *",
+            "mappings": [{"indicator": "a", "path": "a"}]});
+        expect(app.post("/v1/remote", &source).await, StatusCode::CREATED).await;
+    }
+    let db = koi::store::connect(&test_settings(&db_url).database).await.unwrap();
+    let settings = AutopullSettings { concurrency: 4, ..worker_settings(60) };
+    let worker = Worker::new(db.clone(), Ingestor::start(db.clone(), &test_settings(&db_url).database), &settings);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped, Duration::from_secs(5)));
+
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    stop.send_replace(true);
+    let stopped_in_time = tokio::time::timeout(Duration::from_secs(8), running).await;
+
+    assert!(stopped_in_time.is_ok(), "the worker kept ticking after shutdown");
 }

@@ -66,6 +66,6 @@ async fn store(state: &AppState, body: Value) -> Result<HttpResponse, CompatErro
                 .map(|e| FieldError::new(if e.field == "project" { "itemcode" } else { "name" }, e.message))
                 .collect(),
         )),
-        Err(IngestError::Db(e)) => Err(ApiError::from(e).into()),
+        Err(other) => Err(ApiError::from(other).into()),
     }
 }

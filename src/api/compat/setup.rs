@@ -100,6 +100,14 @@ pub struct SetupView {
     pub targets: Vec<TargetView>,
 }
 
+/// `data` of `GET /v1/setup`: the project named by `itemcode`, or all of them.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SetupAnswer {
+    One(SetupView),
+    All(Vec<SetupView>),
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TargetView {
     pub name: String,
@@ -182,7 +190,7 @@ impl SetupBody {
     tag = "compat",
     params(ItemQuery),
     responses(
-        (status = 200, description = "With `itemcode`: one project; without: all of them", body = Envelope<Vec<SetupView>>),
+        (status = 200, description = "With `itemcode`: one project; without: all of them", body = Envelope<SetupAnswer>),
         (status = 404, description = "No such project", body = Bare),
     )
 )]
@@ -191,7 +199,7 @@ pub async fn get(
     query: Enveloped<web::Query<ItemQuery>>,
 ) -> Result<HttpResponse, CompatError> {
     if let Some(code) = query.0.itemcode.as_deref() {
-        return Ok(ok(SetupView::from(load(&state, code).await?)));
+        return Ok(ok(SetupAnswer::One(load(&state, code).await?.into())));
     }
     let mut all = Vec::new();
     loop {
@@ -199,7 +207,7 @@ pub async fn get(
         let last = (page.len() as u64) < PAGE;
         all.extend(page.into_iter().map(SetupView::from));
         if last {
-            return Ok(ok(all));
+            return Ok(ok(SetupAnswer::All(all)));
         }
     }
 }
@@ -233,13 +241,13 @@ pub async fn save(
     let project = match spec.code.clone() {
         None => {
             spec.code = Some(new_code());
-            store::create_project(&state.db, &spec).await?
+            store::create_project(&state.db, &spec).await.inspect(|_| state.projects.clear())?
         }
         Some(code) => {
             if let Some(stored) = store::find_project(&state.db, &code).await? {
                 keep_native_settings(&mut spec, &stored);
             }
-            store::replace_project(&state.db, &code, &spec).await?.0
+            store::replace_project(&state.db, &code, &spec).await.inspect(|_| state.projects.clear())?.0
         }
     };
     Ok(ok(SetupView::from(project)))
@@ -265,7 +273,9 @@ pub async fn remove(
     body: Enveloped<web::Json<DeleteBody>>,
 ) -> Result<HttpResponse, CompatError> {
     let code = &body.0.itemcode;
-    if store::delete_project(&state.db, code).await? { Ok(ok(Value::Null)) } else { Err(not_found(code)) }
+    let deleted = store::delete_project(&state.db, code).await?;
+    state.projects.clear();
+    if deleted { Ok(ok(Value::Null)) } else { Err(not_found(code)) }
 }
 
 /// The project, or a 404 naming the original route that lists them.
