@@ -1,5 +1,6 @@
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261123_000001_projects;
 mod m20261123_000002_indicators;
 mod m20261123_000003_observations;

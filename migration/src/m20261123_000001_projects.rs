@@ -1,5 +1,7 @@
 use sea_orm_migration::prelude::*;
 
+use crate::columns::id;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -23,7 +25,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Projects::Table)
-                    .col(ColumnDef::new(Projects::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(id(Projects::Id))
                     .col(ColumnDef::new(Projects::Code).string_len(64).not_null().unique_key())
                     .col(ColumnDef::new(Projects::Title).string().not_null())
                     .col(ColumnDef::new(Projects::Description).text().not_null())

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::m20261123_000001_projects::Projects;
+use crate::columns::{belongs_to_project, id};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -26,7 +26,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Indicators::Table)
-                    .col(ColumnDef::new(Indicators::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(id(Indicators::Id))
                     .col(ColumnDef::new(Indicators::ProjectId).big_integer().not_null())
                     .col(ColumnDef::new(Indicators::Ordinal).integer().not_null())
                     .col(ColumnDef::new(Indicators::Key).string_len(64).not_null())
@@ -36,12 +36,7 @@ impl MigrationTrait for Migration {
                     // Always read and written with the indicator: JSON array.
                     .col(ColumnDef::new(Indicators::Intervals).text().not_null())
                     .col(ColumnDef::new(Indicators::MaxAgeSecs).big_integer().null())
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Indicators::Table, Indicators::ProjectId)
-                            .to(Projects::Table, Projects::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_project(Indicators::Table, Indicators::ProjectId))
                     .index(Index::create().unique().col(Indicators::ProjectId).col(Indicators::Key))
                     .to_owned(),
             )

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::m20261123_000001_projects::Projects;
+use crate::columns::{belongs_to_project, id};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -24,7 +24,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Observations::Table)
-                    .col(ColumnDef::new(Observations::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(id(Observations::Id))
                     .col(ColumnDef::new(Observations::ProjectId).big_integer().not_null())
                     .col(ColumnDef::new(Observations::IndicatorKey).string_len(64).not_null())
                     .col(ColumnDef::new(Observations::Value).double().not_null())
@@ -33,12 +33,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Observations::ObservedAt).big_integer().not_null())
                     .col(ColumnDef::new(Observations::ReceivedAt).big_integer().not_null())
                     .col(ColumnDef::new(Observations::Source).string().not_null())
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Observations::Table, Observations::ProjectId)
-                            .to(Projects::Table, Projects::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_project(Observations::Table, Observations::ProjectId))
                     .to_owned(),
             )
             .await?;

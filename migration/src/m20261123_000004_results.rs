@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::m20261123_000001_projects::Projects;
+use crate::columns::{belongs_to_project, id};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -24,7 +24,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Results::Table)
-                    .col(ColumnDef::new(Results::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(id(Results::Id))
                     .col(ColumnDef::new(Results::ProjectId).big_integer().not_null())
                     .col(ColumnDef::new(Results::Value).double().not_null())
                     .col(ColumnDef::new(Results::ComputedAt).big_integer().not_null())
@@ -32,12 +32,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Results::Coverage).double().not_null())
                     // Per-indicator contributions as a JSON array.
                     .col(ColumnDef::new(Results::Breakdown).text().not_null())
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Results::Table, Results::ProjectId)
-                            .to(Projects::Table, Projects::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_project(Results::Table, Results::ProjectId))
                     .to_owned(),
             )
             .await?;

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::m20261123_000001_projects::Projects;
+use crate::columns::{belongs_to_project, id};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -38,7 +38,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Sources::Table)
-                    .col(ColumnDef::new(Sources::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(id(Sources::Id))
                     .col(ColumnDef::new(Sources::ProjectId).big_integer().not_null())
                     .col(ColumnDef::new(Sources::Name).string().not_null())
                     .col(ColumnDef::new(Sources::Url).text().not_null())
@@ -61,12 +61,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Sources::LeaseUntil).big_integer().null())
                     .col(ColumnDef::new(Sources::CreatedAt).big_integer().not_null())
                     .col(ColumnDef::new(Sources::UpdatedAt).big_integer().not_null())
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Sources::Table, Sources::ProjectId)
-                            .to(Projects::Table, Projects::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_project(Sources::Table, Sources::ProjectId))
                     .to_owned(),
             )
             .await?;

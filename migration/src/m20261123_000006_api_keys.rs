@@ -1,5 +1,7 @@
 use sea_orm_migration::prelude::*;
 
+use crate::columns::id;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -23,7 +25,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ApiKeys::Table)
-                    .col(ColumnDef::new(ApiKeys::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(id(ApiKeys::Id))
                     .col(ColumnDef::new(ApiKeys::Name).string().not_null())
                     .col(ColumnDef::new(ApiKeys::Role).string_len(16).not_null())
                     // The first characters of the secret, so a person can tell keys apart.

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::m20261123_000001_projects::Projects;
+use crate::columns::belongs_to_project;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -28,12 +28,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(LatestValues::Value).double().not_null())
                     .col(ColumnDef::new(LatestValues::ObservedAt).big_integer().not_null())
                     .primary_key(Index::create().col(LatestValues::ProjectId).col(LatestValues::IndicatorKey))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(LatestValues::Table, LatestValues::ProjectId)
-                            .to(Projects::Table, Projects::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut belongs_to_project(LatestValues::Table, LatestValues::ProjectId))
                     .to_owned(),
             )
             .await?;

@@ -85,11 +85,8 @@ pub async fn list_projects(
     params: web::Query<ListParams>,
 ) -> Result<web::Json<Page<ProjectView>>, ApiError> {
     let limit = super::params::limit(params.limit)?;
-    let mut projects = store::list_projects(&state.db, limit + 1, params.cursor.as_deref()).await?;
-    let more = projects.len() as u64 > limit;
-    projects.truncate(limit as usize);
-    let next_cursor = if more { projects.last().map(|p| p.code.clone()) } else { None };
-    Ok(web::Json(Page { items: projects.into_iter().map(Into::into).collect(), next_cursor }))
+    let projects = store::list_projects(&state.db, limit + 1, params.cursor.as_deref()).await?;
+    Ok(web::Json(Page::cut(projects, limit, |p| p.code.clone(), Into::into)))
 }
 
 /// Read one project.

@@ -73,11 +73,8 @@ pub async fn list(
                 .map_err(|_| ApiError::invalid("cursor", "pass next_cursor of the previous page unchanged"))?,
         ),
     };
-    let mut sources = store::list_sources(&state.db, limit + 1, after).await?;
-    let more = sources.len() as u64 > limit;
-    sources.truncate(limit as usize);
-    let next_cursor = if more { sources.last().map(|s| s.id.to_string()) } else { None };
-    Ok(web::Json(Page { items: sources.into_iter().map(Into::into).collect(), next_cursor }))
+    let sources = store::list_sources(&state.db, limit + 1, after).await?;
+    Ok(web::Json(Page::cut(sources, limit, |s| s.id.to_string(), Into::into)))
 }
 
 /// Create a pull source.

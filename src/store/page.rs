@@ -39,6 +39,17 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// `rows` were fetched with a limit of `limit + 1`: the extra row, if
+    /// any, says there is a next page, which starts after the last kept row.
+    pub fn cut<R>(mut rows: Vec<R>, limit: u64, cursor_of: impl Fn(&R) -> String, item: impl Fn(R) -> T) -> Self {
+        let more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if more { rows.last().map(cursor_of) } else { None };
+        Page { items: rows.into_iter().map(item).collect(), next_cursor }
+    }
+}
+
 impl PageRequest {
     /// Restricts and orders `select` by (`key`, `id`) and fetches one row
     /// more than the limit, which tells whether a next page exists.
@@ -65,10 +76,7 @@ impl PageRequest {
     }
 
     /// Cuts the extra row fetched by `apply` and renders the cursor.
-    pub fn finish<R, T>(&self, mut rows: Vec<R>, cursor_of: impl Fn(&R) -> Cursor, item: impl Fn(R) -> T) -> Page<T> {
-        let more = rows.len() as u64 > self.limit;
-        rows.truncate(self.limit as usize);
-        let next_cursor = if more { rows.last().map(|r| cursor_of(r).render()) } else { None };
-        Page { items: rows.into_iter().map(item).collect(), next_cursor }
+    pub fn finish<R, T>(&self, rows: Vec<R>, cursor_of: impl Fn(&R) -> Cursor, item: impl Fn(R) -> T) -> Page<T> {
+        Page::cut(rows, self.limit, |r| cursor_of(r).render(), item)
     }
 }
