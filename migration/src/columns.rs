@@ -17,3 +17,28 @@ pub fn belongs_to_project(table: impl IntoIden, column: impl IntoIden) -> Foreig
         .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
 }
+
+/// `BIGINT NOT NULL`: ids and microsecond timestamps.
+pub fn big(column: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(column).big_integer().not_null().to_owned()
+}
+
+/// `DOUBLE NOT NULL`.
+pub fn float(column: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(column).double().not_null().to_owned()
+}
+
+/// `TEXT NOT NULL`: JSON documents and long strings.
+pub fn text(column: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(column).text().not_null().to_owned()
+}
+
+/// `VARCHAR NOT NULL`.
+pub fn string(column: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(column).string().not_null().to_owned()
+}
+
+/// Every migration's `down`: the table it created goes.
+pub async fn drop_table(manager: &SchemaManager<'_>, table: impl IntoIden + 'static) -> Result<(), DbErr> {
+    manager.drop_table(Table::drop().table(table).to_owned()).await
+}

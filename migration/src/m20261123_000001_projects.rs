@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::columns::id;
+use crate::columns::{big, drop_table, id, string, text};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -27,20 +27,20 @@ impl MigrationTrait for Migration {
                     .table(Projects::Table)
                     .col(id(Projects::Id))
                     .col(ColumnDef::new(Projects::Code).string_len(64).not_null().unique_key())
-                    .col(ColumnDef::new(Projects::Title).string().not_null())
-                    .col(ColumnDef::new(Projects::Description).text().not_null())
-                    .col(ColumnDef::new(Projects::Revision).big_integer().not_null())
+                    .col(string(Projects::Title))
+                    .col(text(Projects::Description))
+                    .col(big(Projects::Revision))
                     // Bumped by every ingest: the UPDATE that serialises
                     // computations of one project.
                     .col(ColumnDef::new(Projects::IngestSeq).big_integer().not_null().default(0))
-                    .col(ColumnDef::new(Projects::CreatedAt).big_integer().not_null())
-                    .col(ColumnDef::new(Projects::UpdatedAt).big_integer().not_null())
+                    .col(big(Projects::CreatedAt))
+                    .col(big(Projects::UpdatedAt))
                     .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Projects::Table).to_owned()).await
+        drop_table(manager, Projects::Table).await
     }
 }

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::columns::{belongs_to_project, id};
+use crate::columns::{belongs_to_project, big, drop_table, float, id, string, text};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -27,14 +27,14 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Indicators::Table)
                     .col(id(Indicators::Id))
-                    .col(ColumnDef::new(Indicators::ProjectId).big_integer().not_null())
+                    .col(big(Indicators::ProjectId))
                     .col(ColumnDef::new(Indicators::Ordinal).integer().not_null())
                     .col(ColumnDef::new(Indicators::Key).string_len(64).not_null())
-                    .col(ColumnDef::new(Indicators::Title).string().not_null())
-                    .col(ColumnDef::new(Indicators::Unit).string().not_null())
-                    .col(ColumnDef::new(Indicators::Weight).double().not_null())
+                    .col(string(Indicators::Title))
+                    .col(string(Indicators::Unit))
+                    .col(float(Indicators::Weight))
                     // Always read and written with the indicator: JSON array.
-                    .col(ColumnDef::new(Indicators::Intervals).text().not_null())
+                    .col(text(Indicators::Intervals))
                     .col(ColumnDef::new(Indicators::MaxAgeSecs).big_integer().null())
                     .foreign_key(&mut belongs_to_project(Indicators::Table, Indicators::ProjectId))
                     .index(Index::create().unique().col(Indicators::ProjectId).col(Indicators::Key))
@@ -44,6 +44,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Indicators::Table).to_owned()).await
+        drop_table(manager, Indicators::Table).await
     }
 }

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::columns::{belongs_to_project, id};
+use crate::columns::{belongs_to_project, big, drop_table, float, id, string};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -25,14 +25,14 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Observations::Table)
                     .col(id(Observations::Id))
-                    .col(ColumnDef::new(Observations::ProjectId).big_integer().not_null())
+                    .col(big(Observations::ProjectId))
                     .col(ColumnDef::new(Observations::IndicatorKey).string_len(64).not_null())
-                    .col(ColumnDef::new(Observations::Value).double().not_null())
+                    .col(float(Observations::Value))
                     // Microseconds since the Unix epoch: sorts and buckets the
                     // same way on every backend.
-                    .col(ColumnDef::new(Observations::ObservedAt).big_integer().not_null())
-                    .col(ColumnDef::new(Observations::ReceivedAt).big_integer().not_null())
-                    .col(ColumnDef::new(Observations::Source).string().not_null())
+                    .col(big(Observations::ObservedAt))
+                    .col(big(Observations::ReceivedAt))
+                    .col(string(Observations::Source))
                     .foreign_key(&mut belongs_to_project(Observations::Table, Observations::ProjectId))
                     .to_owned(),
             )
@@ -52,6 +52,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Observations::Table).to_owned()).await
+        drop_table(manager, Observations::Table).await
     }
 }

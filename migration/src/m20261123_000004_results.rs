@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::columns::{belongs_to_project, id};
+use crate::columns::{belongs_to_project, big, drop_table, float, id, text};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -25,13 +25,13 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Results::Table)
                     .col(id(Results::Id))
-                    .col(ColumnDef::new(Results::ProjectId).big_integer().not_null())
-                    .col(ColumnDef::new(Results::Value).double().not_null())
-                    .col(ColumnDef::new(Results::ComputedAt).big_integer().not_null())
-                    .col(ColumnDef::new(Results::Revision).big_integer().not_null())
-                    .col(ColumnDef::new(Results::Coverage).double().not_null())
+                    .col(big(Results::ProjectId))
+                    .col(float(Results::Value))
+                    .col(big(Results::ComputedAt))
+                    .col(big(Results::Revision))
+                    .col(float(Results::Coverage))
                     // Per-indicator contributions as a JSON array.
-                    .col(ColumnDef::new(Results::Breakdown).text().not_null())
+                    .col(text(Results::Breakdown))
                     .foreign_key(&mut belongs_to_project(Results::Table, Results::ProjectId))
                     .to_owned(),
             )
@@ -50,6 +50,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Results::Table).to_owned()).await
+        drop_table(manager, Results::Table).await
     }
 }

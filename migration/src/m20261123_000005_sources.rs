@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::columns::{belongs_to_project, id};
+use crate::columns::{belongs_to_project, big, drop_table, id, string, text};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -39,18 +39,18 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Sources::Table)
                     .col(id(Sources::Id))
-                    .col(ColumnDef::new(Sources::ProjectId).big_integer().not_null())
-                    .col(ColumnDef::new(Sources::Name).string().not_null())
-                    .col(ColumnDef::new(Sources::Url).text().not_null())
+                    .col(big(Sources::ProjectId))
+                    .col(string(Sources::Name))
+                    .col(text(Sources::Url))
                     .col(ColumnDef::new(Sources::Method).string_len(8).not_null())
                     // JSON object; values are secrets and never leave the server.
-                    .col(ColumnDef::new(Sources::Headers).text().not_null())
+                    .col(text(Sources::Headers))
                     .col(ColumnDef::new(Sources::Body).text().null())
-                    .col(ColumnDef::new(Sources::Schedule).string().not_null())
+                    .col(string(Sources::Schedule))
                     .col(ColumnDef::new(Sources::TimeoutMs).big_integer().null())
                     .col(ColumnDef::new(Sources::Enabled).boolean().not_null())
                     // JSON array of {indicator, path}.
-                    .col(ColumnDef::new(Sources::Mappings).text().not_null())
+                    .col(text(Sources::Mappings))
                     .col(ColumnDef::new(Sources::LastRunAt).big_integer().null())
                     .col(ColumnDef::new(Sources::LastSuccessAt).big_integer().null())
                     .col(ColumnDef::new(Sources::LastError).text().null())
@@ -59,8 +59,8 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Sources::NextRunAt).big_integer().null())
                     .col(ColumnDef::new(Sources::LeaseOwner).string().null())
                     .col(ColumnDef::new(Sources::LeaseUntil).big_integer().null())
-                    .col(ColumnDef::new(Sources::CreatedAt).big_integer().not_null())
-                    .col(ColumnDef::new(Sources::UpdatedAt).big_integer().not_null())
+                    .col(big(Sources::CreatedAt))
+                    .col(big(Sources::UpdatedAt))
                     .foreign_key(&mut belongs_to_project(Sources::Table, Sources::ProjectId))
                     .to_owned(),
             )
@@ -73,6 +73,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Sources::Table).to_owned()).await
+        drop_table(manager, Sources::Table).await
     }
 }

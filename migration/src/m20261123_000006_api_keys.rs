@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::columns::id;
+use crate::columns::{big, drop_table, id, string, text};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -26,15 +26,15 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(ApiKeys::Table)
                     .col(id(ApiKeys::Id))
-                    .col(ColumnDef::new(ApiKeys::Name).string().not_null())
+                    .col(string(ApiKeys::Name))
                     .col(ColumnDef::new(ApiKeys::Role).string_len(16).not_null())
                     // The first characters of the secret, so a person can tell keys apart.
                     .col(ColumnDef::new(ApiKeys::Prefix).string_len(16).not_null())
                     // SHA-256 of the secret, hex; the secret itself is never stored.
                     .col(ColumnDef::new(ApiKeys::SecretHash).string_len(64).not_null().unique_key())
                     // JSON array of project codes; empty means every project.
-                    .col(ColumnDef::new(ApiKeys::Projects).text().not_null())
-                    .col(ColumnDef::new(ApiKeys::CreatedAt).big_integer().not_null())
+                    .col(text(ApiKeys::Projects))
+                    .col(big(ApiKeys::CreatedAt))
                     .col(ColumnDef::new(ApiKeys::RevokedAt).big_integer().null())
                     .to_owned(),
             )
@@ -42,6 +42,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(ApiKeys::Table).to_owned()).await
+        drop_table(manager, ApiKeys::Table).await
     }
 }

@@ -1,6 +1,6 @@
 use sea_orm_migration::prelude::*;
 
-use crate::columns::belongs_to_project;
+use crate::columns::{belongs_to_project, big, drop_table, float};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -23,10 +23,10 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(LatestValues::Table)
-                    .col(ColumnDef::new(LatestValues::ProjectId).big_integer().not_null())
+                    .col(big(LatestValues::ProjectId))
                     .col(ColumnDef::new(LatestValues::IndicatorKey).string_len(64).not_null())
-                    .col(ColumnDef::new(LatestValues::Value).double().not_null())
-                    .col(ColumnDef::new(LatestValues::ObservedAt).big_integer().not_null())
+                    .col(float(LatestValues::Value))
+                    .col(big(LatestValues::ObservedAt))
                     .primary_key(Index::create().col(LatestValues::ProjectId).col(LatestValues::IndicatorKey))
                     .foreign_key(&mut belongs_to_project(LatestValues::Table, LatestValues::ProjectId))
                     .to_owned(),
@@ -48,6 +48,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(LatestValues::Table).to_owned()).await
+        drop_table(manager, LatestValues::Table).await
     }
 }
