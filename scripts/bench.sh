@@ -10,6 +10,7 @@
 # Prometheus Pushgateway; every 2xx is then checked to be stored.
 # Read: GET /index/history?limit=500 over 10,000 results.
 # Pull: 1,000 sources on a 1 s schedule served locally for PULL_SECONDS (30).
+# Scorer: criterion micro-benchmark, nanoseconds per indicator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
@@ -81,7 +82,7 @@ bench_koi() { # NAME DB_URL PORT COUNT_CMD...
   if ((stored < completed - bad)); then
     echo "LOST WRITES on $name: $((completed - bad)) acknowledged, $stored stored" >&2; exit 1
   fi
-  add_row "KOI on $name (durable: fsync per group commit)" "$rps" "$p50" "$p99" "$bad" \
+  add_row "KOI on $name (durable: answered after fsync)" "$rps" "$p50" "$p99" "$bad" \
     "$(python3 -c "print(f'{$rps / $g_rps:.1f}×')")"
   bench_history "$name" "$port"
 }
@@ -113,6 +114,11 @@ psql "$PG_BASE/test" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" || true
 # --- Pull worker: 1,000 sources every second ----------------------------------
 pull_stats=$(scripts/bench/pull.sh "$KOI" "$SERVER" "$work" "$PULL_SECONDS")
 
+# --- Scorer micro-benchmark (criterion) -----------------------------------------
+rm -rf target/criterion/score
+cargo bench --quiet --bench scorer >"$work/criterion.log" 2>&1 || { cat "$work/criterion.log" >&2; exit 1; }
+scorer_table=$(python3 scripts/bench/scorer.py target/criterion)
+
 mkdir -p bench
 {
   echo "# KOI benchmarks"
@@ -137,5 +143,9 @@ mkdir -p bench
   echo "## Pull: 1,000 sources on a 1 s schedule for ${PULL_SECONDS}s (KOI on SQLite)"
   echo
   echo "$pull_stats"
+  echo
+  echo "## Scorer: score() per indicator (criterion, benches/scorer.rs)"
+  echo
+  echo "$scorer_table"
 } >"$OUT"
 cat "$OUT"

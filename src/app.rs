@@ -43,7 +43,7 @@ impl Application {
             );
         }
         let settings = Arc::new(settings);
-        let ingestor = Ingestor::start(db.clone(), &settings.database);
+        let ingestor = Ingestor::start(&db, &settings.database).await?;
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
@@ -114,7 +114,7 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let db = open_database(&settings).await?;
     let (stop, stopped) = watch::channel(false);
     let drain = Duration::from_secs(settings.server.shutdown_timeout_secs);
-    let ingestor = Ingestor::start(db.clone(), &settings.database);
+    let ingestor = Ingestor::start(&db, &settings.database).await?;
     let worker = tokio::spawn(Worker::new(db.clone(), ingestor, &settings.autopull).run(stopped, drain));
     shutdown_signal().await;
     stop.send_replace(true);

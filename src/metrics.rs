@@ -20,6 +20,8 @@ pub struct Metrics {
     pushed_values: IntCounter,
     pulls: IntCounterVec,
     computation_seconds: Histogram,
+    batch_pushes: Histogram,
+    flush_seconds: Histogram,
     index_value: GaugeVec,
     up: Gauge,
 }
@@ -48,9 +50,19 @@ impl Metrics {
             computation_seconds: Histogram::with_opts(
                 HistogramOpts::new(
                     "computation_duration_seconds",
-                    "Ingest transaction: store values, score, store result",
+                    "Ingest transaction: store values, score, store results",
                 )
                 .buckets(LATENCY_BUCKETS.to_vec()),
+            )
+            .expect("valid metric"),
+            batch_pushes: Histogram::with_opts(
+                HistogramOpts::new("ingest_batch_pushes", "Pushes group-committed in one ingest transaction")
+                    .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0]),
+            )
+            .expect("valid metric"),
+            flush_seconds: Histogram::with_opts(
+                HistogramOpts::new("ingest_flush_duration_seconds", "Making a committed ingest durable (fsync)")
+                    .buckets(LATENCY_BUCKETS.to_vec()),
             )
             .expect("valid metric"),
             index_value: GaugeVec::new(Opts::new("index_value", "Last computed index value per project"), &["project"])
@@ -65,6 +77,8 @@ impl Metrics {
             Box::new(m.pushed_values.clone()),
             Box::new(m.pulls.clone()),
             Box::new(m.computation_seconds.clone()),
+            Box::new(m.batch_pushes.clone()),
+            Box::new(m.flush_seconds.clone()),
             Box::new(m.index_value.clone()),
             Box::new(m.up.clone()),
         ] {
@@ -90,8 +104,17 @@ impl Metrics {
         self.pulls.with_label_values(&[if success { "success" } else { "failure" }]).inc();
     }
 
-    pub fn computed(&self, project: &str, value: f64, elapsed: Duration) {
+    /// One ingest transaction of `pushes` pushes.
+    pub fn committed(&self, pushes: usize, elapsed: Duration) {
         self.computation_seconds.observe(elapsed.as_secs_f64());
+        self.batch_pushes.observe(pushes as f64);
+    }
+
+    pub fn flushed(&self, elapsed: Duration) {
+        self.flush_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    pub fn index(&self, project: &str, value: f64) {
         self.index_value.with_label_values(&[project]).set(value);
     }
 

@@ -6,7 +6,7 @@ use crate::columns::{belongs_to_project, big, drop_table, float, id, string};
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Observations {
+pub enum Observations {
     Table,
     Id,
     ProjectId,

@@ -5,8 +5,8 @@ use crate::columns::{belongs_to_project, big, drop_table, float, id, text};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
-enum Results {
+#[derive(DeriveIden, Clone, Copy)]
+pub enum Results {
     Table,
     Id,
     ProjectId,

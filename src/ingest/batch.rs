@@ -4,30 +4,26 @@ use std::time::Instant;
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 
+use super::states::{State, States};
 use super::{Job, Push, RunUpdate};
 use crate::domain::{FieldError, Latest, score};
 use crate::metrics::METRICS;
-use crate::store::{self, IndexResult, NewObservation, Project, RunRecord};
+use crate::store::{self, IndexResult, NewObservations, Project, RunRecord};
 
-type Outcome = Result<Vec<IndexResult>, Vec<FieldError>>;
+pub(super) type Outcome = Result<Vec<IndexResult>, Vec<FieldError>>;
 
 /// Stores the valid jobs of a batch in one transaction and says, per job,
 /// what it computed or why it was refused. A refused job stores nothing
 /// and does not affect the others; a database error fails them all.
-pub(super) async fn commit(db: &DatabaseConnection, jobs: &[Job]) -> Result<Vec<Outcome>, DbErr> {
+pub(super) async fn commit(db: &DatabaseConnection, jobs: &[Job], kept: &mut States) -> Result<Vec<Outcome>, DbErr> {
     let started = Instant::now();
     let txn = db.begin().await?;
     // Locking in code order means two batches naming the same projects
     // cannot deadlock each other.
     let codes: BTreeSet<&str> = jobs.iter().flat_map(|j| j.pushes.iter().map(|p| p.project.as_str())).collect();
-    let mut projects: HashMap<&str, Option<Project>> = HashMap::new();
-    let mut latest: HashMap<i64, HashMap<String, Latest>> = HashMap::new();
+    let mut states: HashMap<&str, Option<State>> = HashMap::new();
     for code in codes {
-        let project = store::lock_project(&txn, code).await?;
-        if let Some(p) = &project {
-            latest.insert(p.id, store::latest_values(&txn, p.id).await?);
-        }
-        projects.insert(code, project);
+        states.insert(code, kept.lock(&txn, code).await?);
     }
     let mut touched: HashMap<i64, BTreeSet<String>> = HashMap::new();
     let mut observations = Vec::new();
@@ -36,7 +32,7 @@ pub(super) async fn commit(db: &DatabaseConnection, jobs: &[Job]) -> Result<Vec<
     let mut runs = Vec::new();
     for job in jobs {
         let errors: Vec<FieldError> =
-            job.pushes.iter().flat_map(|p| check(p, projects[p.project.as_str()].as_ref())).collect();
+            job.pushes.iter().flat_map(|p| check(p, states[p.project.as_str()].as_ref().map(|s| &s.project))).collect();
         if !errors.is_empty() {
             if let Some(run) = &job.run {
                 let field_errors = errors.iter().map(|e| format!("{}: {}", e.field, e.message));
@@ -51,19 +47,18 @@ pub(super) async fn commit(db: &DatabaseConnection, jobs: &[Job]) -> Result<Vec<
         }
         let mut computed = Vec::with_capacity(job.pushes.len());
         for push in &job.pushes {
-            let project = projects[push.project.as_str()].as_ref().expect("checked above");
+            let state = states.get_mut(push.project.as_str()).and_then(Option::as_mut).expect("checked above");
+            let (project, current) = (&state.project, &mut state.latest);
             let now = Utc::now();
             let observed_at = push.observed_at.unwrap_or(now);
-            let current = latest.entry(project.id).or_default();
+            observations.push(NewObservations {
+                project_id: project.id,
+                values: push.values.clone(),
+                observed_at: store::to_micros(observed_at),
+                received_at: store::to_micros(now),
+                source: job.source.clone(),
+            });
             for (key, value) in &push.values {
-                observations.push(NewObservation {
-                    project_id: project.id,
-                    key: key.clone(),
-                    value: *value,
-                    observed_at: store::to_micros(observed_at),
-                    received_at: store::to_micros(now),
-                    source: job.source.clone(),
-                });
                 // Newest observation wins; on a tie the one received last.
                 if current.get(key).is_none_or(|l| observed_at >= l.observed_at) {
                     current.insert(key.clone(), Latest { value: *value, observed_at });
@@ -86,8 +81,10 @@ pub(super) async fn commit(db: &DatabaseConnection, jobs: &[Job]) -> Result<Vec<
         outcomes.push(Ok(computed));
     }
     store::insert_observations(&txn, &observations).await?;
+    let latest: HashMap<i64, &HashMap<String, Latest>> =
+        states.values().flatten().map(|s| (s.project.id, &s.latest)).collect();
     for (project_id, keys) in &touched {
-        let values = &latest[project_id];
+        let values = latest[project_id];
         let rows: Vec<(&String, &Latest)> = keys.iter().map(|k| (k, &values[k])).collect();
         store::save_latest(&txn, *project_id, &rows).await?;
     }
@@ -96,8 +93,12 @@ pub(super) async fn commit(db: &DatabaseConnection, jobs: &[Job]) -> Result<Vec<
         store::record_run(&txn, *source_id, run, owner.as_deref()).await?;
     }
     txn.commit().await?;
-    for r in &results {
-        METRICS.computed(&r.project, r.value, started.elapsed());
+    kept.keep(states.into_values().flatten());
+    METRICS.committed(results.len(), started.elapsed());
+    // Results are in commit order: the last one per project is its index now.
+    let newest: HashMap<&str, f64> = results.iter().map(|r| (r.project.as_str(), r.value)).collect();
+    for (project, value) in newest {
+        METRICS.index(project, value);
     }
     Ok(outcomes)
 }

@@ -7,6 +7,7 @@
 //! only after its transaction has committed.
 
 mod batch;
+mod states;
 mod writer;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -18,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::DatabaseSettings;
 use crate::domain::FieldError;
-use crate::store::IndexResult;
+use crate::store::{self, Flush, IndexResult};
 
 /// Values for one project, as parsed from a request or a pulled document.
 #[derive(Debug, Clone)]
@@ -73,23 +74,28 @@ pub struct Ingestor {
 const QUEUE: usize = 4096;
 
 impl Ingestor {
-    /// Starts the writer tasks. SQLite has one writer at a time anyway; on
+    /// Starts the writer tasks on their own connections (see
+    /// `store::connect_ingest`). SQLite has one writer at a time anyway; on
     /// PostgreSQL several writers commit in parallel, each project always
     /// going to the same writer so its pushes stay in order.
-    pub fn start(db: DatabaseConnection, settings: &DatabaseSettings) -> Self {
+    pub async fn start(db: &DatabaseConnection, settings: &DatabaseSettings) -> Result<Self, DbErr> {
         let count = match (settings.writers, db.get_database_backend()) {
             (0, DbBackend::Sqlite) => 1,
             (0, _) => 4,
             (n, _) => n,
         };
-        let writers = (0..count)
+        let (own, flush) = store::connect_ingest(settings, db, count as u32).await?;
+        let writers: Vec<mpsc::Sender<Job>> = (0..count)
             .map(|_| {
                 let (tx, rx) = mpsc::channel(QUEUE);
-                tokio::spawn(writer::run(db.clone(), rx, settings.max_batch.max(1)));
+                tokio::spawn(writer::run(own.clone(), flush.clone(), rx, settings.max_batch.max(1)));
                 tx
             })
             .collect();
-        Self { writers: Arc::new(writers) }
+        if let Flush::Wal { .. } = flush {
+            tokio::spawn(store::checkpoint_wal(db.clone(), writers[0].downgrade()));
+        }
+        Ok(Self { writers: Arc::new(writers) })
     }
 
     /// Stores every push and computes one result per push, all in one

@@ -1,11 +1,18 @@
-use sea_orm::DatabaseConnection;
+use std::time::Instant;
+
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::mpsc;
 
+use super::states::States;
 use super::{IngestError, Job, batch};
+use crate::metrics::METRICS;
+use crate::store::Flush;
 
 /// Commits queued jobs in batches of up to `max_batch` pushes until every
-/// sender is gone.
-pub(super) async fn run(db: DatabaseConnection, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
+/// sender is gone. A batch is answered once `flush` has made it durable;
+/// meanwhile the next batch is already being committed.
+pub(super) async fn run(db: DatabaseConnection, flush: Flush, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut states = States::default();
     while let Some(first) = jobs.recv().await {
         let mut pushes = first.pushes.len();
         let mut batch = vec![first];
@@ -18,18 +25,33 @@ pub(super) async fn run(db: DatabaseConnection, mut jobs: mpsc::Receiver<Job>, m
                 Err(_) => break,
             }
         }
-        match batch::commit(&db, &batch).await {
+        match batch::commit(&db, &batch, &mut states).await {
             Ok(outcomes) => {
-                for (job, outcome) in batch.into_iter().zip(outcomes) {
-                    job.reply.send(outcome.map_err(IngestError::Invalid)).ok();
-                }
+                tokio::spawn(answer(flush.clone(), batch, outcomes));
             }
             Err(e) => {
                 tracing::warn!(error = %e, jobs = batch.len(), "ingest transaction failed; nothing of it was stored");
-                for job in batch {
-                    job.reply.send(Err(IngestError::Db(e.clone()))).ok();
-                }
+                refuse(batch, &e);
             }
         }
+    }
+}
+
+async fn answer(flush: Flush, batch: Vec<Job>, outcomes: Vec<batch::Outcome>) {
+    let started = Instant::now();
+    let flushed = flush.run().await;
+    METRICS.flushed(started.elapsed());
+    if let Err(e) = flushed {
+        tracing::warn!(error = %e, jobs = batch.len(), "flushing an ingest failed; it is refused, though it may be stored");
+        return refuse(batch, &e);
+    }
+    for (job, outcome) in batch.into_iter().zip(outcomes) {
+        job.reply.send(outcome.map_err(IngestError::Invalid)).ok();
+    }
+}
+
+fn refuse(batch: Vec<Job>, e: &DbErr) {
+    for job in batch {
+        job.reply.send(Err(IngestError::Db(e.clone()))).ok();
     }
 }

@@ -1,59 +1,106 @@
 //! Multi-row INSERTs for the ingest hot path. sea-orm's `insert_many` builds
 //! each row as an ActiveModel and the statement through sea-query, which
 //! cost more CPU than the database write itself at thousands of rows per
-//! second; here the SQL text is built once per chunk.
+//! second. Here SQLite gets one statement per `MAX_ROWS` rows and
+//! PostgreSQL one statement for any number of rows.
 
+use sea_orm::sea_query::value::sea_value_to_json_value;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 
-/// Rows per statement, largest first. Statements are prepared and cached
-/// by their text, so a handful of fixed sizes are each parsed once per
-/// connection instead of a new statement for every batch size.
-const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+/// Statement sizes in rows. A batch is padded up to the next size with
+/// NULL rows that the statement filters out, so every batch takes one
+/// round trip per `MAX_ROWS` rows and only these few statement texts are
+/// ever prepared (and then reused from each connection's cache).
+const SIZES: [usize; 5] = [1, 4, 16, 64, 256];
+const MAX_ROWS: usize = SIZES[SIZES.len() - 1];
 
-/// `INSERT INTO table (columns) VALUES (...), (...) <suffix>`, in chunks of
-/// the sizes above. Every row must have `columns.len()` values.
-pub async fn insert_rows(
-    txn: &impl ConnectionTrait,
-    table: &str,
-    columns: &[&str],
-    rows: Vec<Vec<Value>>,
-    suffix: &str,
-) -> Result<(), DbErr> {
-    let backend = txn.get_database_backend();
-    let mut left = rows.len();
-    let mut rows = rows.into_iter();
-    for size in CHUNKS {
-        while left >= size {
-            let values: Vec<Value> = rows.by_ref().take(size).flatten().collect();
-            let sql = statement(backend, table, columns, size, suffix);
-            txn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-            left -= size;
-        }
+/// What to insert where: `INSERT INTO table (columns) SELECT ... suffix`.
+pub struct Insert<'a> {
+    pub table: &'a str,
+    pub columns: &'a [&'a str],
+    pub suffix: &'a str,
+}
+
+/// Every row must have `columns.len()` values, the first of them non-null,
+/// and all rows the same types.
+pub async fn insert_rows(txn: &impl ConnectionTrait, insert: Insert<'_>, rows: Vec<Vec<Value>>) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let statements = match txn.get_database_backend() {
+        DbBackend::Postgres => vec![json_statement(&insert, &rows)?],
+        _ => values_statements(&insert, rows),
+    };
+    for statement in statements {
+        txn.execute_raw(statement).await?;
     }
     Ok(())
 }
 
-fn statement(backend: DbBackend, table: &str, columns: &[&str], rows: usize, suffix: &str) -> String {
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+/// PostgreSQL plans a statement with thousands of parameters afresh at
+/// every execution, which cost more than the insert; one JSON parameter
+/// holding every row is planned once.
+fn json_statement(insert: &Insert, rows: &[Vec<Value>]) -> Result<Statement, DbErr> {
+    let mut fields = Vec::with_capacity(insert.columns.len());
+    for (i, value) in rows[0].iter().enumerate() {
+        let cast = match value {
+            Value::BigInt(_) => "::int8",
+            Value::Double(_) => "::float8",
+            Value::String(_) => "",
+            other => return Err(DbErr::Custom(format!("no bulk insert for {other:?} values"))),
+        };
+        fields.push(format!("(r->>{i}){cast}"));
+    }
+    let sql = format!(
+        "INSERT INTO {} ({}) SELECT {} FROM jsonb_array_elements($1::jsonb) AS r {}",
+        insert.table,
+        insert.columns.join(", "),
+        fields.join(", "),
+        insert.suffix
+    );
+    let json: Vec<Vec<serde_json::Value>> =
+        rows.iter().map(|row| row.iter().map(sea_value_to_json_value).collect()).collect();
+    let text = serde_json::to_string(&json).map_err(|e| DbErr::Custom(e.to_string()))?;
+    Ok(Statement::from_sql_and_values(DbBackend::Postgres, sql, [text.into()]))
+}
+
+/// SQLite: multi-row VALUES, bound natively (its JSON functions would
+/// round-trip floats through text).
+fn values_statements(insert: &Insert, rows: Vec<Vec<Value>>) -> Vec<Statement> {
+    let padding: Vec<Value> = rows[0].iter().map(Value::as_null).collect();
+    let width = insert.columns.len();
+    let mut statements = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Value>> = rows.by_ref().take(MAX_ROWS).collect();
+        let size = SIZES.into_iter().find(|&s| s >= chunk.len()).unwrap_or(MAX_ROWS);
+        let mut values: Vec<Value> = Vec::with_capacity(size * width);
+        values.extend(chunk.into_iter().flatten());
+        while values.len() < size * width {
+            values.extend(padding.iter().cloned());
+        }
+        let sql = statement(insert, size);
+        statements.push(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values));
+    }
+    statements
+}
+
+fn statement(insert: &Insert, rows: usize) -> String {
+    let columns = insert.columns;
+    let mut sql = format!("INSERT INTO {} ({}) SELECT * FROM (VALUES ", insert.table, columns.join(", "));
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
         for column in 0..columns.len() {
             if column > 0 {
                 sql.push_str(", ");
             }
-            placeholder(&mut sql, backend, row * columns.len() + column + 1);
+            sql.push('?');
         }
         sql.push(')');
     }
-    sql.push(' ');
-    sql.push_str(suffix);
+    // The WHERE drops the padding; SQLite also needs one before an upsert's
+    // ON CONFLICT to parse it.
+    sql.push_str(") AS v WHERE v.column1 IS NOT NULL ");
+    sql.push_str(insert.suffix);
     sql
-}
-
-fn placeholder(sql: &mut String, backend: DbBackend, n: usize) {
-    use std::fmt::Write;
-    match backend {
-        DbBackend::Postgres => write!(sql, "${n}").expect("writing to a String"),
-        _ => sql.push('?'),
-    }
 }

@@ -9,15 +9,36 @@ use crate::config::DatabaseSettings;
 /// Opens the pool. SQLite gets WAL (readers never block the writer) and
 /// `synchronous=FULL`, so a transaction is on disk before we answer 2xx.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(settings, settings.max_connections, Role::Server)).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// Every commit waits for the disk.
+    Server,
+    /// The ingest writer: commits without waiting for the disk (a `Flush`
+    /// follows) and leaves checkpoints to `checkpoint`'s background task.
+    Ingest,
+}
+
+pub(super) fn options(settings: &DatabaseSettings, connections: u32, role: Role) -> ConnectOptions {
+    let (sync, autocheckpoint) = match role {
+        Role::Server => (SqliteSynchronous::Full, "1000"),
+        Role::Ingest => (SqliteSynchronous::Normal, "0"),
+    };
     let mut options = ConnectOptions::new(settings.url.clone());
     options
-        .max_connections(settings.max_connections)
+        .max_connections(connections)
         .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
         .acquire_timeout(Duration::from_secs(settings.connect_timeout_secs))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
+        // The ingest writer takes a connection per transaction: a ping first
+        // would be a round trip on its critical path. sqlx pings on release
+        // anyway, closing a connection that broke.
+        .test_before_acquire(role == Role::Server)
+        .map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
+                .synchronous(sync)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
                 // 64 MiB of page cache per connection: index pages stay hot
@@ -27,8 +48,9 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 // a deep one lets a page of history go across in a few
                 // wake-ups instead of one per 50 rows.
                 .row_buffer_size(1024)
+                .pragma("wal_autocheckpoint", autocheckpoint)
         });
-    Database::connect(options).await
+    options
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

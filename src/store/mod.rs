@@ -2,8 +2,10 @@
 
 mod breakdown;
 mod bulk;
+mod checkpoint;
 mod connect;
 pub mod entity;
+mod flush;
 mod keys;
 mod observations;
 mod page;
@@ -13,16 +15,18 @@ mod results;
 mod sources;
 mod time;
 
+pub use checkpoint::checkpoint_wal;
 pub use connect::{connect, migrate};
+pub use flush::{Flush, connect_ingest};
 pub use keys::{ApiKey, NewKey, find_active_key, insert_key, list_keys, revoke_key};
 pub use observations::{
-    NewObservation, Observation, insert_observations, latest_values, observation_history, save_latest,
+    NewObservations, Observation, insert_observations, latest_values, observation_history, save_latest,
 };
 pub use page::{Cursor, Page, PageRequest};
 pub use project_cache::ProjectCache;
 pub use projects::{
-    Project, ProjectError, create_project, delete_project, find_project, list_projects, lock_project, remove_indicator,
-    replace_project, upsert_indicator,
+    IngestLock, Project, ProjectError, create_project, delete_project, find_project, list_projects, lock_project,
+    remove_indicator, replace_project, upsert_indicator,
 };
 pub use results::{
     Agg, Bucket, HistoryPoint, IndexResult, insert_results, latest_result, result_buckets, result_history,

@@ -1,12 +1,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::bulk::insert_rows;
-use super::entity::{latest_value, observation};
+use super::bulk::{Insert, insert_rows};
+use super::entity::{latest_value, observation_set};
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, from_micros, to_micros};
 use crate::domain::Latest;
@@ -23,33 +24,40 @@ pub struct Observation {
     pub source: String,
 }
 
-/// A value to store; times in µs since the epoch.
+/// The values of one push or pull, stored as one row; times in µs since
+/// the epoch.
 #[derive(Debug, Clone)]
-pub struct NewObservation {
+pub struct NewObservations {
     pub project_id: i64,
-    pub key: String,
-    pub value: f64,
+    pub values: Vec<(String, f64)>,
     pub observed_at: i64,
     pub received_at: i64,
     pub source: String,
 }
 
-pub async fn insert_observations(txn: &impl ConnectionTrait, rows: &[NewObservation]) -> Result<(), DbErr> {
-    let values = rows
+pub async fn insert_observations(txn: &impl ConnectionTrait, sets: &[NewObservations]) -> Result<(), DbErr> {
+    let values = sets
         .iter()
         .map(|o| {
             vec![
                 o.project_id.into(),
-                o.key.as_str().into(),
-                o.value.into(),
                 o.observed_at.into(),
                 o.received_at.into(),
                 o.source.as_str().into(),
+                readings(&o.values).into(),
             ]
         })
         .collect();
-    let columns = ["project_id", "indicator_key", "value", "observed_at", "received_at", "source"];
-    insert_rows(txn, "observations", &columns, values, "").await
+    let columns = ["project_id", "observed_at", "received_at", "source", "readings"];
+    insert_rows(txn, Insert { table: "observation_sets", columns: &columns, suffix: "" }, values).await
+}
+
+/// `{"key": value, ...}`; keys are slugs, so they need no escaping and a
+/// `"key":` substring can only be that key.
+fn readings(values: &[(String, f64)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> =
+        values.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(*v))).collect();
+    serde_json::Value::Object(map).to_string()
 }
 
 /// Each indicator's latest observation: newest `observed_at`, ties to the
@@ -74,7 +82,8 @@ pub async fn save_latest(
         .map(|(key, l)| vec![project_id.into(), key.as_str().into(), l.value.into(), to_micros(l.observed_at).into()])
         .collect();
     let upsert = "ON CONFLICT (project_id, indicator_key) DO UPDATE SET value = excluded.value, observed_at = excluded.observed_at";
-    insert_rows(txn, "latest_values", &["project_id", "indicator_key", "value", "observed_at"], values, upsert).await
+    let columns = ["project_id", "indicator_key", "value", "observed_at"];
+    insert_rows(txn, Insert { table: "latest_values", columns: &columns, suffix: upsert }, values).await
 }
 
 pub async fn observation_history(
@@ -83,18 +92,34 @@ pub async fn observation_history(
     key: &str,
     page: &PageRequest,
 ) -> Result<Page<Observation>, DbErr> {
-    let select = observation::Entity::find()
-        .filter(observation::Column::ProjectId.eq(project_id))
-        .filter(observation::Column::IndicatorKey.eq(key));
-    let rows = page.apply(select, observation::Column::ObservedAt, observation::Column::Id).all(db).await?;
+    let escaped: String =
+        key.chars().flat_map(|c| matches!(c, '%' | '_' | '\\').then_some('\\').into_iter().chain([c])).collect();
+    let select = observation_set::Entity::find().filter(observation_set::Column::ProjectId.eq(project_id)).filter(
+        Expr::col(observation_set::Column::Readings).like(LikeExpr::new(format!("%\"{escaped}\":%")).escape('\\')),
+    );
+    let rows = page.apply(select, observation_set::Column::ObservedAt, observation_set::Column::Id).all(db).await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let value = reading(&r.readings, key).ok_or_else(|| {
+                DbErr::Custom(format!("observation set {} has unreadable readings for {key:?}", r.id))
+            })?;
+            Ok((r, value))
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
     Ok(page.finish(
         rows,
-        |r| Cursor { key: r.observed_at, id: r.id },
-        |r| Observation {
-            value: r.value,
+        |(r, _)| Cursor { key: r.observed_at, id: r.id },
+        |(r, value)| Observation {
+            value,
             observed_at: from_micros(r.observed_at),
             received_at: from_micros(r.received_at),
             source: r.source,
         },
     ))
+}
+
+fn reading(readings: &str, key: &str) -> Option<f64> {
+    let values: HashMap<&str, f64> = serde_json::from_str(readings).ok()?;
+    values.get(key).copied()
 }

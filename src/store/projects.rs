@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, SqlErr, TransactionTrait,
@@ -110,7 +110,7 @@ pub async fn upsert_indicator(
     spec: &IndicatorSpec,
 ) -> Result<(Project, bool), ProjectError> {
     let txn = db.begin().await?;
-    let project = lock_project(&txn, code).await?.ok_or(ProjectError::NotFound)?;
+    let project = locked_project(&txn, code).await?.ok_or(ProjectError::NotFound)?;
     bump_revision(&txn, code, None).await?;
     let position = project.indicators.iter().position(|i| i.key == spec.key);
     let mut indicators = project.indicators;
@@ -127,7 +127,7 @@ pub async fn upsert_indicator(
 
 pub async fn remove_indicator(db: &DatabaseConnection, code: &str, key: &str) -> Result<Project, ProjectError> {
     let txn = db.begin().await?;
-    let project = lock_project(&txn, code).await?.ok_or(ProjectError::NotFound)?;
+    let project = locked_project(&txn, code).await?.ok_or(ProjectError::NotFound)?;
     let removed = indicator::Entity::delete_many()
         .filter(indicator::Column::ProjectId.eq(project.id))
         .filter(indicator::Column::Key.eq(key))
@@ -142,16 +142,50 @@ pub async fn remove_indicator(db: &DatabaseConnection, code: &str, key: &str) ->
     Ok(updated)
 }
 
+/// A project as locked for an ingest: enough for a writer to tell whether
+/// its copy of the project and of its latest values is still current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestLock {
+    pub id: i64,
+    pub revision: i64,
+    pub updated_at: i64,
+    /// Counts ingests into the project, this one included.
+    pub seq: i64,
+}
+
+impl IngestLock {
+    /// True when `next` is the very next ingest of the same configuration:
+    /// nobody changed the project or ingested into it in between.
+    pub fn followed_by(&self, next: &IngestLock) -> bool {
+        (self.id, self.revision, self.updated_at, self.seq + 1) == (next.id, next.revision, next.updated_at, next.seq)
+    }
+}
+
 /// Takes the project's write lock for the rest of the transaction: an UPDATE
 /// is a row lock on PostgreSQL and the write lock on SQLite, so concurrent
 /// ingests of one project run one after the other.
-pub async fn lock_project(txn: &impl ConnectionTrait, code: &str) -> Result<Option<Project>, DbErr> {
-    let locked = project::Entity::update_many()
-        .col_expr(project::Column::IngestSeq, Expr::col(project::Column::IngestSeq).add(1))
-        .filter(project::Column::Code.eq(code))
-        .exec(txn)
-        .await?;
-    if locked.rows_affected == 0 {
+pub async fn lock_project(txn: &impl ConnectionTrait, code: &str) -> Result<Option<IngestLock>, DbErr> {
+    use project::Column::{Code, Id, IngestSeq, Revision, UpdatedAt};
+    let update = Query::update()
+        .table(project::Entity)
+        .value(IngestSeq, Expr::col(IngestSeq).add(1))
+        .and_where(Expr::col(Code).eq(code))
+        .returning(Query::returning().columns([Id, Revision, UpdatedAt, IngestSeq]))
+        .to_owned();
+    let Some(row) = txn.query_one(&update).await? else {
+        return Ok(None);
+    };
+    Ok(Some(IngestLock {
+        id: row.try_get_by_index(0)?,
+        revision: row.try_get_by_index(1)?,
+        updated_at: row.try_get_by_index(2)?,
+        seq: row.try_get_by_index(3)?,
+    }))
+}
+
+/// The project, read after taking its lock.
+async fn locked_project(txn: &impl ConnectionTrait, code: &str) -> Result<Option<Project>, DbErr> {
+    if lock_project(txn, code).await?.is_none() {
         return Ok(None);
     }
     find_project(txn, code).await

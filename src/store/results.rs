@@ -1,13 +1,14 @@
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::breakdown;
-use super::bulk::insert_rows;
+use super::bulk::{Insert, insert_rows};
 use super::entity::result;
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, Project, from_micros, to_micros};
@@ -75,7 +76,7 @@ pub async fn insert_results(
         ]);
     }
     let columns = ["project_id", "value", "computed_at", "revision", "coverage", "breakdown"];
-    insert_rows(txn, "results", &columns, rows, "").await
+    insert_rows(txn, Insert { table: "results", columns: &columns, suffix: "" }, rows).await
 }
 
 pub async fn latest_result(db: &impl ConnectionTrait, project: &Project) -> Result<Option<IndexResult>, DbErr> {
@@ -116,10 +117,10 @@ pub async fn result_history(
             result::Column::Revision,
         ])
         .filter(result::Column::ProjectId.eq(project_id));
-    let rows =
-        page.apply(select, result::Column::ComputedAt, result::Column::Id).into_tuple::<PointRow>().all(db).await?;
+    let rows = page.apply(select, result::Column::ComputedAt, result::Column::Id).into_query();
+    let points = packed_points(db, rows, page.descending).await?;
     Ok(page.finish(
-        rows,
+        points,
         |&(id, computed_at, ..)| Cursor { key: computed_at, id },
         |(_, computed_at, value, coverage, revision)| HistoryPoint {
             computed_at: from_micros(computed_at),
@@ -130,9 +131,62 @@ pub async fn result_history(
     ))
 }
 
-/// id, computed_at, value, coverage, revision: decoded by position, which
-/// is cheaper than by name for a page of hundreds.
+/// id, computed_at, value, coverage, revision.
 type PointRow = (i64, i64, f64, f64, i64);
+
+/// The page's rows packed by the database into one text, `id,at,value,
+/// coverage,revision;...`: handing a row from the database driver to us
+/// costs more than the row itself (on SQLite a copy of every value and a
+/// channel message per row), so a page of hundreds crosses as one value.
+async fn packed_points(
+    db: &impl ConnectionTrait,
+    rows: SelectStatement,
+    descending: bool,
+) -> Result<Vec<PointRow>, DbErr> {
+    // SQLite's CAST prints 15 digits; `%!.17g` prints every digit a double
+    // needs. PostgreSQL's cast prints the shortest exact form.
+    let float = |column: &str| match db.get_database_backend() {
+        DbBackend::Sqlite => format!("printf('%!.17g', {column})"),
+        _ => format!("CAST({column} AS TEXT)"),
+    };
+    // Sorted here: an ORDER BY in the aggregate would sort them again in
+    // the database, in a temporary b-tree.
+    let packed = format!(
+        "string_agg(CAST(id AS TEXT) || ',' || CAST(computed_at AS TEXT) || ',' || {} || ',' || {} || ',' || \
+         CAST(revision AS TEXT), ';')",
+        float("value"),
+        float("coverage")
+    );
+    let query = Query::select().expr(Expr::cust(packed)).from_subquery(rows, "page").to_owned();
+    let text: Option<String> = match db.query_one(&query).await? {
+        Some(row) => row.try_get_by_index(0)?,
+        None => None,
+    };
+    let mut points: Vec<PointRow> = text
+        .as_deref()
+        .unwrap_or_default()
+        .split(';')
+        .filter(|p| !p.is_empty())
+        .map(point)
+        .collect::<Result<_, _>>()?;
+    points.sort_unstable_by_key(|&(id, computed_at, ..)| (computed_at, id));
+    if descending {
+        points.reverse();
+    }
+    Ok(points)
+}
+
+fn point(text: &str) -> Result<PointRow, DbErr> {
+    let bad = || DbErr::Custom(format!("unreadable history point {text:?}"));
+    let mut fields = text.split(',');
+    let mut next = || fields.next().ok_or_else(bad);
+    let id = next()?.parse().map_err(|_| bad())?;
+    let computed_at = next()?.parse().map_err(|_| bad())?;
+    let value = next()?.parse().map_err(|_| bad())?;
+    let coverage = next()?.parse().map_err(|_| bad())?;
+    let revision = next()?.parse().map_err(|_| bad())?;
+    Ok((id, computed_at, value, coverage, revision))
+}
 
 #[derive(FromQueryResult)]
 struct BucketRow {

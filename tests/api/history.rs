@@ -8,6 +8,7 @@ on_both_backends!(
     index_history_pages_with_a_cursor_in_either_order,
     index_history_downsamples_into_buckets,
     history_parameters_are_validated,
+    history_keeps_every_digit,
 );
 
 async fn push_series(app: &crate::helpers::TestApp, values: &[f64]) {
@@ -93,4 +94,23 @@ async fn history_parameters_are_validated(backend: Backend) {
     expect_problem(app.get("/v1/projects/h/index/history?limit=-1").await, StatusCode::UNPROCESSABLE_ENTITY).await;
     expect_problem(app.get("/v1/projects/h/indicators/zz/history").await, StatusCode::NOT_FOUND).await;
     expect_problem(app.get("/v1/projects/none/index/history").await, StatusCode::NOT_FOUND).await;
+}
+
+/// Values whose shortest decimal form needs all 17 digits, tiny and huge.
+const AWKWARD: [f64; 6] = [0.30000000000000004, 1.0 / 3.0, 1e-300, 123456789.12345679, 5e-324, -2.5e99];
+
+async fn history_keeps_every_digit(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(json!({"code": "h", "indicators": [{"key": "a", "weight": 100}]})).await;
+    push_series(&app, &AWKWARD).await;
+
+    let index = expect(app.get("/v1/projects/h/index/history").await, StatusCode::OK).await;
+    let observed = expect(app.get("/v1/projects/h/indicators/a/history?order=asc").await, StatusCode::OK).await;
+
+    let values = |page: &Value| -> Vec<f64> {
+        page["items"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect()
+    };
+    // Weight 100 and no intervals: each index value is the pushed value.
+    assert_eq!(values(&index), AWKWARD);
+    assert_eq!(values(&observed), AWKWARD);
 }

@@ -17,3 +17,4 @@ mod pull_sources;
 mod pull_worker;
 mod restart;
 mod scoring;
+mod upgrade;

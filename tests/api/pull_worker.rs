@@ -61,8 +61,16 @@ async fn two_workers_claim_a_due_source_exactly_once_per_tick(backend: Backend) 
     source_for(&app, &upstream.uri(), json!({"schedule": "@every 1s"})).await;
     let db = koi::store::connect(&test_settings(&db_url).database).await.unwrap();
     let (first, second) = (
-        Worker::new(db.clone(), Ingestor::start(db.clone(), &test_settings(&db_url).database), &worker_settings(60)),
-        Worker::new(db.clone(), Ingestor::start(db.clone(), &test_settings(&db_url).database), &worker_settings(60)),
+        Worker::new(
+            db.clone(),
+            Ingestor::start(&db, &test_settings(&db_url).database).await.unwrap(),
+            &worker_settings(60),
+        ),
+        Worker::new(
+            db.clone(),
+            Ingestor::start(&db, &test_settings(&db_url).database).await.unwrap(),
+            &worker_settings(60),
+        ),
     );
 
     let mut claims = Vec::new();
@@ -86,10 +94,16 @@ async fn a_crashed_workers_lease_expires_and_another_takes_over(backend: Backend
     let upstream = upstream().await;
     source_for(&app, &upstream.uri(), json!({"schedule": "@every 1s"})).await;
     let db = koi::store::connect(&test_settings(&db_url).database).await.unwrap();
-    let crashed =
-        Worker::new(db.clone(), Ingestor::start(db.clone(), &test_settings(&db_url).database), &worker_settings(2));
-    let survivor =
-        Worker::new(db.clone(), Ingestor::start(db.clone(), &test_settings(&db_url).database), &worker_settings(2));
+    let crashed = Worker::new(
+        db.clone(),
+        Ingestor::start(&db, &test_settings(&db_url).database).await.unwrap(),
+        &worker_settings(2),
+    );
+    let survivor = Worker::new(
+        db.clone(),
+        Ingestor::start(&db, &test_settings(&db_url).database).await.unwrap(),
+        &worker_settings(2),
+    );
 
     tokio::time::sleep(Duration::from_millis(1050)).await;
     let taken = crashed.claim_due().await.unwrap();
@@ -114,7 +128,8 @@ async fn a_worker_with_a_backlog_of_failing_sources_still_stops_promptly(backend
     }
     let db = koi::store::connect(&test_settings(&db_url).database).await.unwrap();
     let settings = AutopullSettings { concurrency: 4, ..worker_settings(60) };
-    let worker = Worker::new(db.clone(), Ingestor::start(db.clone(), &test_settings(&db_url).database), &settings);
+    let worker =
+        Worker::new(db.clone(), Ingestor::start(&db, &test_settings(&db_url).database).await.unwrap(), &settings);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(worker.run(stopped, Duration::from_secs(5)));
 

@@ -4,7 +4,7 @@
 pub mod api_key;
 pub mod indicator;
 pub mod latest_value;
-pub mod observation;
+pub mod observation_set;
 pub mod project;
 pub mod result;
 pub mod source;

@@ -1,16 +1,16 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "observations")]
+#[sea_orm(table_name = "observation_sets")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub project_id: i64,
-    pub indicator_key: String,
-    pub value: f64,
     pub observed_at: i64,
     pub received_at: i64,
     pub source: String,
+    /// JSON object: indicator key to value.
+    pub readings: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,102 @@
+//! Durability for the ingest writer, taken off its critical path.
+//!
+//! The writer commits without waiting for the disk, then a `Flush` makes
+//! everything committed so far durable before any of it is acknowledged.
+//! The writer starts its next transaction while the last one's flush is in
+//! flight, so throughput is no longer one fsync per transaction, and an
+//! acknowledged push is exactly as durable as with a synchronous commit.
+//! Readers may see a commit before it is durable; a crash can then lose it,
+//! but it was never acknowledged.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sea_orm::sqlx::postgres::PgConnectOptions;
+use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+use super::connect::Role;
+use crate::config::DatabaseSettings;
+
+#[derive(Clone)]
+pub enum Flush {
+    /// SQLite in WAL mode with `synchronous=NORMAL`: an fsync of the WAL
+    /// file after the commit is exactly what `synchronous=FULL` adds.
+    Wal { database: PathBuf, failed: Arc<AtomicBool> },
+    /// PostgreSQL with `synchronous_commit=off`: a synchronous commit on
+    /// another connection flushes the WAL up to its own commit record, which
+    /// lies after every commit that returned before it began.
+    Postgres(DatabaseConnection),
+    /// An in-memory database: there is no disk to wait for.
+    Memory,
+}
+
+impl Flush {
+    /// Returns once everything committed before the call is on disk.
+    pub async fn run(&self) -> Result<(), DbErr> {
+        match self {
+            Flush::Wal { database, failed } => {
+                if failed.load(Ordering::Relaxed) {
+                    return Err(fsync_failed());
+                }
+                let database = database.clone();
+                let synced = tokio::task::spawn_blocking(move || sync_wal(&database))
+                    .await
+                    .map_err(|e| DbErr::Custom(format!("the fsync task failed: {e}")))?;
+                synced.map_err(|e| {
+                    // After a failed fsync the kernel may have dropped the
+                    // dirty pages, so a later fsync that succeeds proves
+                    // nothing: refuse every later write until a restart.
+                    failed.store(true, Ordering::Relaxed);
+                    tracing::error!(error = %e, "fsync of the SQLite WAL failed; restart KOI after checking the disk");
+                    fsync_failed()
+                })
+            }
+            // txid_current() gives the statement's transaction an id, so its
+            // commit writes a record and waits for the WAL flush.
+            Flush::Postgres(db) => db.execute_unprepared("SELECT txid_current()").await.map(drop),
+            Flush::Memory => Ok(()),
+        }
+    }
+}
+
+fn fsync_failed() -> DbErr {
+    DbErr::Custom("an fsync of the database failed earlier; KOI must be restarted".into())
+}
+
+/// fsyncs the WAL, or the database itself when there is no WAL (the last
+/// connection closed, checkpointing everything into the database).
+fn sync_wal(database: &std::path::Path) -> std::io::Result<()> {
+    let mut wal = database.as_os_str().to_owned();
+    wal.push("-wal");
+    match std::fs::File::open(&wal) {
+        Ok(file) => file.sync_data(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::File::open(database)?.sync_data(),
+        Err(e) => Err(e),
+    }
+}
+
+/// The ingest writer's own pool, committing without waiting for the disk,
+/// and the flush that makes those commits durable. `main` is the server's
+/// pool, whose commits are synchronous.
+pub async fn connect_ingest(
+    settings: &DatabaseSettings,
+    main: &DatabaseConnection,
+    writers: u32,
+) -> Result<(DatabaseConnection, Flush), DbErr> {
+    if main.get_database_backend() == DbBackend::Postgres {
+        let mut options = super::connect::options(settings, writers, Role::Ingest);
+        options.map_sqlx_postgres_opts(|o: PgConnectOptions| o.options([("synchronous_commit", "off")]));
+        return Ok((Database::connect(options).await?, Flush::Postgres(main.clone())));
+    }
+    let parsed = SqliteConnectOptions::from_str(&settings.url).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let file = parsed.get_filename();
+    // Another pool would open another in-memory database.
+    if file.to_string_lossy().starts_with("file:sqlx-in-memory-") || settings.url.contains("mode=memory") {
+        return Ok((main.clone(), Flush::Memory));
+    }
+    let options = super::connect::options(settings, writers, Role::Ingest);
+    Ok((Database::connect(options).await?, Flush::Wal { database: file.to_path_buf(), failed: Arc::default() }))
+}

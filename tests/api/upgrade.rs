@@ -1,0 +1,48 @@
+//! Upgrading keeps what an earlier version stored.
+
+use migration::{Migrator, MigratorTrait};
+use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
+use serde_json::Value;
+
+use crate::helpers::{Backend, expect, fresh_database, spawn_with, test_settings};
+use crate::on_both_backends;
+
+on_both_backends!(observations_stored_one_per_value_survive_the_upgrade);
+
+async fn observations_stored_one_per_value_survive_the_upgrade(backend: Backend) {
+    let (url, dir) = fresh_database(backend).await;
+    let settings = test_settings(&url);
+    let db = koi::store::connect(&settings.database).await.expect("connects");
+    // The schema before observations were stored one row per push.
+    Migrator::up(&db, Some(7)).await.expect("migrates to version 7");
+    for sql in [
+        "INSERT INTO projects (code, title, description, revision, ingest_seq, created_at, updated_at) \
+         VALUES ('p', '', '', 1, 2, 0, 0)",
+        "INSERT INTO indicators (project_id, ordinal, key, title, unit, weight, intervals) \
+         VALUES (1, 0, 'a', '', '', 50, '[]'), (1, 1, 'b', '', '', 50, '[]')",
+        "INSERT INTO observations (project_id, indicator_key, value, observed_at, received_at, source) \
+         VALUES (1, 'a', 1.5, 1000000, 2000000, 'push'), (1, 'b', 0.30000000000000004, 1000000, 2000000, 'push'), \
+         (1, 'a', 3.5, 3000000, 4000000, 'pull:7')",
+        "INSERT INTO latest_values (project_id, indicator_key, value, observed_at) \
+         VALUES (1, 'a', 3.5, 3000000), (1, 'b', 0.30000000000000004, 1000000)",
+    ] {
+        db.execute_unprepared(sql).await.expect("stores as version 7 did");
+    }
+    db.close().await.ok();
+
+    let app = spawn_with(settings, dir).await;
+    let a = expect(app.get("/v1/projects/p/indicators/a/history").await, StatusCode::OK).await;
+    let b = expect(app.get("/v1/projects/p/indicators/b/history").await, StatusCode::OK).await;
+
+    let fields = |page: &Value, field: &str| -> Vec<Value> {
+        page["items"].as_array().unwrap().iter().map(|o| o[field].clone()).collect()
+    };
+    assert_eq!(fields(&a, "value"), [1.5, 3.5]);
+    assert_eq!(fields(&a, "source"), ["push", "pull:7"]);
+    assert_eq!(fields(&a, "observed_at"), ["1970-01-01T00:00:01Z", "1970-01-01T00:00:03Z"]);
+    assert_eq!(fields(&b, "value"), [0.30000000000000004]);
+    // Pushing on top of the upgraded store still scores both indicators.
+    let result = app.push(serde_json::json!({"project": "p", "values": {"a": 10}})).await;
+    assert_eq!(result["value"], 10.0 * 0.5 + 0.30000000000000004 * 0.5);
+}
