@@ -9,7 +9,7 @@ mod m20261123_000005_sources;
 mod m20261123_000006_api_keys;
 mod m20261123_000007_latest_values;
 mod m20261123_000008_observation_sets;
-mod m20261123_000009_history_covering_index;
+mod m20261123_000009_history_points;
 
 pub struct Migrator;
 
@@ -25,7 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_api_keys::Migration),
             Box::new(m20261123_000007_latest_values::Migration),
             Box::new(m20261123_000008_observation_sets::Migration),
-            Box::new(m20261123_000009_history_covering_index::Migration),
+            Box::new(m20261123_000009_history_points::Migration),
         ]
     }
 }

@@ -1,21 +1,25 @@
-//! Durability for the ingest writer, taken off its critical path.
+//! Durability for the ingest writer, taken off its critical path on SQLite.
 //!
-//! The writer commits without waiting for the disk, then a `Flush` makes
-//! everything committed so far durable before any of it is acknowledged.
-//! The writer starts its next transaction while the last one's flush is in
-//! flight, so throughput is no longer one fsync per transaction, and an
-//! acknowledged push is exactly as durable as with a synchronous commit.
-//! Readers may see a commit before it is durable; a crash can then lose it,
-//! but it was never acknowledged.
+//! There the writer commits without waiting for the disk, then a `Flush`
+//! makes everything committed so far durable before any of it is
+//! acknowledged. The writer starts its next transaction while the last
+//! one's flush is in flight, so throughput is no longer one fsync per
+//! transaction, and an acknowledged push is exactly as durable as with
+//! `synchronous=FULL`. Readers may see a commit before it is durable; a
+//! crash can then lose it, but it was never acknowledged.
+//!
+//! PostgreSQL commits synchronously. Its only way to flush the WAL from
+//! SQL is a later transaction that writes WAL itself and commits
+//! synchronously, which costs a write per batch and contention on whatever
+//! it writes; a commit that only takes a transaction id is not flushed.
 
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{Database, DatabaseConnection, DbBackend, DbErr};
 
 use super::connect::Role;
 use crate::config::DatabaseSettings;
@@ -25,12 +29,9 @@ pub enum Flush {
     /// SQLite in WAL mode with `synchronous=NORMAL`: an fsync of the WAL
     /// file after the commit is exactly what `synchronous=FULL` adds.
     Wal { database: PathBuf, failed: Arc<AtomicBool> },
-    /// PostgreSQL with `synchronous_commit=off`: a synchronous commit on
-    /// another connection flushes the WAL up to its own commit record, which
-    /// lies after every commit that returned before it began.
-    Postgres(DatabaseConnection),
-    /// An in-memory database: there is no disk to wait for.
-    Memory,
+    /// The commit itself was durable (PostgreSQL), or there is no disk to
+    /// wait for (an in-memory SQLite database).
+    AtCommit,
 }
 
 impl Flush {
@@ -54,10 +55,7 @@ impl Flush {
                     fsync_failed()
                 })
             }
-            // txid_current() gives the statement's transaction an id, so its
-            // commit writes a record and waits for the WAL flush.
-            Flush::Postgres(db) => db.execute_unprepared("SELECT txid_current()").await.map(drop),
-            Flush::Memory => Ok(()),
+            Flush::AtCommit => Ok(()),
         }
     }
 }
@@ -87,15 +85,14 @@ pub async fn connect_ingest(
     writers: u32,
 ) -> Result<(DatabaseConnection, Flush), DbErr> {
     if main.get_database_backend() == DbBackend::Postgres {
-        let mut options = super::connect::options(settings, writers, Role::Ingest);
-        options.map_sqlx_postgres_opts(|o: PgConnectOptions| o.options([("synchronous_commit", "off")]));
-        return Ok((Database::connect(options).await?, Flush::Postgres(main.clone())));
+        let options = super::connect::options(settings, writers, Role::Ingest);
+        return Ok((Database::connect(options).await?, Flush::AtCommit));
     }
     let parsed = SqliteConnectOptions::from_str(&settings.url).map_err(|e| DbErr::Custom(e.to_string()))?;
     let file = parsed.get_filename();
     // Another pool would open another in-memory database.
     if file.to_string_lossy().starts_with("file:sqlx-in-memory-") || settings.url.contains("mode=memory") {
-        return Ok((main.clone(), Flush::Memory));
+        return Ok((main.clone(), Flush::AtCommit));
     }
     let options = super::connect::options(settings, writers, Role::Ingest);
     Ok((Database::connect(options).await?, Flush::Wal { database: file.to_path_buf(), failed: Arc::default() }))

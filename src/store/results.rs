@@ -1,8 +1,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -66,16 +65,20 @@ pub async fn insert_results(
     let mut rows = Vec::with_capacity(results.len());
     for (project_id, r) in project_ids.iter().zip(results) {
         let breakdown = breakdown::encode(&r.breakdown);
+        let computed_at = to_micros(r.computed_at);
+        // Debug prints the shortest text that reads back as the same f64.
+        let point = format!("{computed_at},{:?},{:?},{}", r.value, r.coverage, r.revision);
         rows.push(vec![
             (*project_id).into(),
             r.value.into(),
-            to_micros(r.computed_at).into(),
+            computed_at.into(),
             r.revision.into(),
             r.coverage.into(),
             breakdown.into(),
+            point.into(),
         ]);
     }
-    let columns = ["project_id", "value", "computed_at", "revision", "coverage", "breakdown"];
+    let columns = ["project_id", "value", "computed_at", "revision", "coverage", "breakdown", "point"];
     insert_rows(txn, Insert { table: "results", columns: &columns, suffix: "" }, rows).await
 }
 
@@ -109,13 +112,7 @@ pub async fn result_history(
     // The breakdown is the bulk of a row and history does not show it.
     let select = result::Entity::find()
         .select_only()
-        .columns([
-            result::Column::Id,
-            result::Column::ComputedAt,
-            result::Column::Value,
-            result::Column::Coverage,
-            result::Column::Revision,
-        ])
+        .columns([result::Column::Id, result::Column::ComputedAt, result::Column::Point])
         .filter(result::Column::ProjectId.eq(project_id));
     let rows = page.apply(select, result::Column::ComputedAt, result::Column::Id).into_query();
     let points = packed_points(db, rows, page.descending).await?;
@@ -134,30 +131,19 @@ pub async fn result_history(
 /// id, computed_at, value, coverage, revision.
 type PointRow = (i64, i64, f64, f64, i64);
 
-/// The page's rows packed by the database into one text, `id,at,value,
-/// coverage,revision;...`: handing a row from the database driver to us
-/// costs more than the row itself (on SQLite a copy of every value and a
+/// The page's rows packed by the database into one text, `id,computed_at,
+/// value,coverage,revision;...`: handing a row from the database driver to
+/// us costs more than the row itself (on SQLite a copy of every value and a
 /// channel message per row), so a page of hundreds crosses as one value.
 async fn packed_points(
     db: &impl ConnectionTrait,
     rows: SelectStatement,
     descending: bool,
 ) -> Result<Vec<PointRow>, DbErr> {
-    // SQLite's CAST prints 15 digits; `%!.17g` prints every digit a double
-    // needs. PostgreSQL's cast prints the shortest exact form.
-    let float = |column: &str| match db.get_database_backend() {
-        DbBackend::Sqlite => format!("printf('%!.17g', {column})"),
-        _ => format!("CAST({column} AS TEXT)"),
-    };
     // Sorted here: an ORDER BY in the aggregate would sort them again in
     // the database, in a temporary b-tree.
-    let packed = format!(
-        "string_agg(CAST(id AS TEXT) || ',' || CAST(computed_at AS TEXT) || ',' || {} || ',' || {} || ',' || \
-         CAST(revision AS TEXT), ';')",
-        float("value"),
-        float("coverage")
-    );
-    let query = Query::select().expr(Expr::cust(packed)).from_subquery(rows, "page").to_owned();
+    let packed = Expr::cust("string_agg(CAST(id AS TEXT) || ',' || point, ';')");
+    let query = Query::select().expr(packed).from_subquery(rows, "page").to_owned();
     let text: Option<String> = match db.query_one(&query).await? {
         Some(row) => row.try_get_by_index(0)?,
         None => None,

@@ -11,6 +11,8 @@ pub struct Model {
     pub revision: i64,
     pub coverage: f64,
     pub breakdown: String,
+    /// `computed_at,value,coverage,revision`, for history pages.
+    pub point: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
