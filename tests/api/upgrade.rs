@@ -6,9 +6,16 @@ use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use crate::helpers::{Backend, expect, fresh_database, spawn_with, test_settings};
+
+fn values(page: &Value) -> Vec<f64> {
+    page["items"].as_array().unwrap().iter().map(|o| o["value"].as_f64().unwrap()).collect()
+}
 use crate::on_both_backends;
 
-on_both_backends!(observations_stored_one_per_value_survive_the_upgrade);
+on_both_backends!(
+    observations_stored_one_per_value_survive_the_upgrade,
+    rolling_back_and_upgrading_again_keeps_every_value,
+);
 
 async fn observations_stored_one_per_value_survive_the_upgrade(backend: Backend) {
     let (url, dir) = fresh_database(backend).await;
@@ -45,4 +52,39 @@ async fn observations_stored_one_per_value_survive_the_upgrade(backend: Backend)
     // Pushing on top of the upgraded store still scores both indicators.
     let result = app.push(serde_json::json!({"project": "p", "values": {"a": 10}})).await;
     assert_eq!(result["value"], 10.0 * 0.5 + 0.30000000000000004 * 0.5);
+}
+
+/// The last two migrations changed how observations and history points are
+/// stored; undoing them and applying them again loses nothing.
+async fn rolling_back_and_upgrading_again_keeps_every_value(backend: Backend) {
+    let (url, dir) = fresh_database(backend).await;
+    let before = spawn_with(test_settings(&url), dir).await;
+    before
+        .create_project(
+            serde_json::json!({"code": "p", "indicators": [{"key": "a", "weight": 50}, {"key": "b", "weight": 50}]}),
+        )
+        .await;
+    before.push(serde_json::json!({"project": "p", "values": {"a": 1.5, "b": 0.30000000000000004}})).await;
+    before.push(serde_json::json!({"project": "p", "values": {"a": 2.5}})).await;
+    let index = expect(before.get("/v1/projects/p/index/history").await, StatusCode::OK).await;
+
+    let db = koi::store::connect(&test_settings(&url).database).await.expect("connects");
+    Migrator::down(&db, Some(2)).await.expect("rolls back");
+    let stored = db.query_one_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        "SELECT count(*), max(CASE WHEN indicator_key = 'b' THEN value END) FROM observations",
+    ));
+    let row = stored.await.expect("reads").expect("a row");
+    assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 3);
+    assert_eq!(row.try_get_by_index::<f64>(1).unwrap(), 0.30000000000000004);
+    Migrator::up(&db, None).await.expect("upgrades again");
+    db.close().await.ok();
+
+    let after = spawn_with(test_settings(&url), None).await;
+    let a = expect(after.get("/v1/projects/p/indicators/a/history").await, StatusCode::OK).await;
+    let b = expect(after.get("/v1/projects/p/indicators/b/history").await, StatusCode::OK).await;
+    let again = expect(after.get("/v1/projects/p/index/history").await, StatusCode::OK).await;
+    assert_eq!(values(&a), [1.5, 2.5]);
+    assert_eq!(values(&b), [0.30000000000000004]);
+    assert_eq!(values(&again), values(&index));
 }
