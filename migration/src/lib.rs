@@ -10,6 +10,7 @@ mod m20261123_000006_api_keys;
 mod m20261123_000007_latest_values;
 mod m20261123_000008_observation_sets;
 mod m20261123_000009_history_points;
+mod m20261123_000010_ingest_flushes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_latest_values::Migration),
             Box::new(m20261123_000008_observation_sets::Migration),
             Box::new(m20261123_000009_history_points::Migration),
+            Box::new(m20261123_000010_ingest_flushes::Migration),
         ]
     }
 }

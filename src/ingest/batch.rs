@@ -80,15 +80,16 @@ pub(super) async fn commit(db: &DatabaseConnection, jobs: &[Job], kept: &mut Sta
         }
         outcomes.push(Ok(computed));
     }
-    store::insert_observations(&txn, &observations).await?;
     let latest: HashMap<i64, &HashMap<String, Latest>> =
         states.values().flatten().map(|s| (s.project.id, &s.latest)).collect();
-    for (project_id, keys) in &touched {
-        let values = latest[project_id];
-        let rows: Vec<(&String, &Latest)> = keys.iter().map(|k| (k, &values[k])).collect();
-        store::save_latest(&txn, *project_id, &rows).await?;
-    }
-    store::insert_results(&txn, &result_projects, &results).await?;
+    let changed: Vec<(i64, &String, &Latest)> =
+        touched.iter().flat_map(|(id, keys)| keys.iter().map(|k| (*id, k, &latest[id][k]))).collect();
+    let rows = vec![
+        store::observation_rows(&observations),
+        store::latest_rows(&changed),
+        store::result_rows(&result_projects, &results),
+    ];
+    store::insert_all(&txn, rows).await?;
     for (source_id, run, owner) in &runs {
         store::record_run(&txn, *source_id, run, owner.as_deref()).await?;
     }

@@ -86,9 +86,9 @@ impl Ingestor {
         };
         let (own, flush) = store::connect_ingest(settings, db, count as u32).await?;
         let writers: Vec<mpsc::Sender<Job>> = (0..count)
-            .map(|_| {
+            .map(|n| {
                 let (tx, rx) = mpsc::channel(QUEUE);
-                tokio::spawn(writer::run(own.clone(), flush.clone(), rx, settings.max_batch.max(1)));
+                tokio::spawn(writer::run(own.clone(), flush.for_writer(n), rx, settings.max_batch.max(1)));
                 tx
             })
             .collect();

@@ -21,15 +21,24 @@ pub struct Insert<'a> {
     pub suffix: &'a str,
 }
 
-/// Every row must have `columns.len()` values, the first of them non-null,
-/// and all rows the same types.
-pub async fn insert_rows(txn: &impl ConnectionTrait, insert: Insert<'_>, rows: Vec<Vec<Value>>) -> Result<(), DbErr> {
-    if rows.is_empty() {
+/// Rows for one table.
+pub struct Rows<'a> {
+    pub insert: Insert<'a>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// Inserts rows into several tables: every row must have `columns.len()`
+/// values, the first of them non-null, and all rows of a table the same
+/// types. On PostgreSQL this is one statement (data-modifying CTEs), so a
+/// transaction's inserts cost one round trip.
+pub async fn insert_all(txn: &impl ConnectionTrait, tables: Vec<Rows<'_>>) -> Result<(), DbErr> {
+    let tables: Vec<Rows> = tables.into_iter().filter(|t| !t.rows.is_empty()).collect();
+    if tables.is_empty() {
         return Ok(());
     }
     let statements = match txn.get_database_backend() {
-        DbBackend::Postgres => vec![json_statement(&insert, &rows)?],
-        _ => values_statements(&insert, rows),
+        DbBackend::Postgres => vec![json_statement(&tables)?],
+        _ => tables.into_iter().flat_map(|t| values_statements(&t.insert, t.rows)).collect(),
     };
     for statement in statements {
         txn.execute_raw(statement).await?;
@@ -39,10 +48,26 @@ pub async fn insert_rows(txn: &impl ConnectionTrait, insert: Insert<'_>, rows: V
 
 /// PostgreSQL plans a statement with thousands of parameters afresh at
 /// every execution, which cost more than the insert; one JSON parameter
-/// holding every row is planned once.
-fn json_statement(insert: &Insert, rows: &[Vec<Value>]) -> Result<Statement, DbErr> {
+/// per table holding all its rows is planned once.
+fn json_statement(tables: &[Rows]) -> Result<Statement, DbErr> {
+    let mut inserts = Vec::with_capacity(tables.len());
+    let mut params = Vec::with_capacity(tables.len());
+    for (n, table) in tables.iter().enumerate() {
+        inserts.push(json_insert(&table.insert, &table.rows[0], n + 1)?);
+        let json: Vec<Vec<serde_json::Value>> =
+            table.rows.iter().map(|row| row.iter().map(sea_value_to_json_value).collect()).collect();
+        params.push(Value::from(serde_json::to_string(&json).map_err(|e| DbErr::Custom(e.to_string()))?));
+    }
+    let last = inserts.pop().expect("at least one table");
+    let ctes: Vec<String> = inserts.iter().enumerate().map(|(n, sql)| format!("w{n} AS ({sql})")).collect();
+    let sql = if ctes.is_empty() { last } else { format!("WITH {} {last}", ctes.join(", ")) };
+    Ok(Statement::from_sql_and_values(DbBackend::Postgres, sql, params))
+}
+
+/// `INSERT ... SELECT` from the JSON array in parameter `$param`.
+fn json_insert(insert: &Insert, first: &[Value], param: usize) -> Result<String, DbErr> {
     let mut fields = Vec::with_capacity(insert.columns.len());
-    for (i, value) in rows[0].iter().enumerate() {
+    for (i, value) in first.iter().enumerate() {
         let cast = match value {
             Value::BigInt(_) => "::int8",
             Value::Double(_) => "::float8",
@@ -51,17 +76,13 @@ fn json_statement(insert: &Insert, rows: &[Vec<Value>]) -> Result<Statement, DbE
         };
         fields.push(format!("(r->>{i}){cast}"));
     }
-    let sql = format!(
-        "INSERT INTO {} ({}) SELECT {} FROM jsonb_array_elements($1::jsonb) AS r {}",
+    Ok(format!(
+        "INSERT INTO {} ({}) SELECT {} FROM jsonb_array_elements(${param}::jsonb) AS r {}",
         insert.table,
         insert.columns.join(", "),
         fields.join(", "),
         insert.suffix
-    );
-    let json: Vec<Vec<serde_json::Value>> =
-        rows.iter().map(|row| row.iter().map(sea_value_to_json_value).collect()).collect();
-    let text = serde_json::to_string(&json).map_err(|e| DbErr::Custom(e.to_string()))?;
-    Ok(Statement::from_sql_and_values(DbBackend::Postgres, sql, [text.into()]))
+    ))
 }
 
 /// SQLite: multi-row VALUES, bound natively (its JSON functions would

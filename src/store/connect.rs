@@ -16,8 +16,8 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 pub(super) enum Role {
     /// Every commit waits for the disk.
     Server,
-    /// The ingest writer: on SQLite, commits without waiting for the disk
-    /// (a `Flush` follows) and leaves checkpoints to a background task.
+    /// The ingest writer: commits without waiting for the disk (a `Flush`
+    /// follows) and, on SQLite, leaves checkpoints to a background task.
     Ingest,
 }
 

@@ -1,25 +1,21 @@
-//! Durability for the ingest writer, taken off its critical path on SQLite.
+//! Durability for the ingest writer, taken off its critical path.
 //!
-//! There the writer commits without waiting for the disk, then a `Flush`
-//! makes everything committed so far durable before any of it is
-//! acknowledged. The writer starts its next transaction while the last
-//! one's flush is in flight, so throughput is no longer one fsync per
-//! transaction, and an acknowledged push is exactly as durable as with
-//! `synchronous=FULL`. Readers may see a commit before it is durable; a
-//! crash can then lose it, but it was never acknowledged.
-//!
-//! PostgreSQL commits synchronously. Its only way to flush the WAL from
-//! SQL is a later transaction that writes WAL itself and commits
-//! synchronously, which costs a write per batch and contention on whatever
-//! it writes; a commit that only takes a transaction id is not flushed.
+//! The writer commits without waiting for the disk, then a `Flush` makes
+//! everything committed so far durable before any of it is acknowledged.
+//! The writer starts its next transaction while the last one's flush is in
+//! flight, so throughput is no longer one fsync per transaction, and an
+//! acknowledged push is exactly as durable as with a synchronous commit.
+//! Readers may see a commit before it is durable; a crash can then lose it,
+//! but it was never acknowledged.
 
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
-use sea_orm::{Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 
 use super::connect::Role;
 use crate::config::DatabaseSettings;
@@ -29,8 +25,13 @@ pub enum Flush {
     /// SQLite in WAL mode with `synchronous=NORMAL`: an fsync of the WAL
     /// file after the commit is exactly what `synchronous=FULL` adds.
     Wal { database: PathBuf, failed: Arc<AtomicBool> },
-    /// The commit itself was durable (PostgreSQL), or there is no disk to
-    /// wait for (an in-memory SQLite database).
+    /// PostgreSQL with `synchronous_commit=off`: a synchronous commit on
+    /// another connection flushes the WAL up to its own commit record, which
+    /// lies after every commit that returned before it began. It must write:
+    /// a commit that wrote no WAL (one that only took a transaction id, say)
+    /// is not flushed. So it bumps the writer's row of `ingest_flushes`.
+    Postgres { db: DatabaseConnection, slot: i64 },
+    /// There is no disk to wait for (an in-memory SQLite database).
     AtCommit,
 }
 
@@ -55,7 +56,24 @@ impl Flush {
                     fsync_failed()
                 })
             }
+            Flush::Postgres { db, slot } => {
+                let bump = "INSERT INTO ingest_flushes (slot, count) VALUES ($1, 1) \
+                            ON CONFLICT (slot) DO UPDATE SET count = ingest_flushes.count + 1";
+                db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, bump, [(*slot).into()]))
+                    .await
+                    .map(drop)
+            }
             Flush::AtCommit => Ok(()),
+        }
+    }
+}
+
+impl Flush {
+    /// The flush for writer `n`: each writer bumps a row of its own.
+    pub fn for_writer(&self, n: usize) -> Flush {
+        match self {
+            Flush::Postgres { db, .. } => Flush::Postgres { db: db.clone(), slot: n as i64 },
+            other => other.clone(),
         }
     }
 }
@@ -85,8 +103,9 @@ pub async fn connect_ingest(
     writers: u32,
 ) -> Result<(DatabaseConnection, Flush), DbErr> {
     if main.get_database_backend() == DbBackend::Postgres {
-        let options = super::connect::options(settings, writers, Role::Ingest);
-        return Ok((Database::connect(options).await?, Flush::AtCommit));
+        let mut options = super::connect::options(settings, writers, Role::Ingest);
+        options.map_sqlx_postgres_opts(|o: PgConnectOptions| o.options([("synchronous_commit", "off")]));
+        return Ok((Database::connect(options).await?, Flush::Postgres { db: main.clone(), slot: 0 }));
     }
     let parsed = SqliteConnectOptions::from_str(&settings.url).map_err(|e| DbErr::Custom(e.to_string()))?;
     let file = parsed.get_filename();

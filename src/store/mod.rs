@@ -15,12 +15,13 @@ mod results;
 mod sources;
 mod time;
 
+pub use bulk::insert_all;
 pub use checkpoint::checkpoint_wal;
 pub use connect::{connect, migrate};
 pub use flush::{Flush, connect_ingest};
 pub use keys::{ApiKey, NewKey, find_active_key, insert_key, list_keys, revoke_key};
 pub use observations::{
-    NewObservations, Observation, insert_observations, latest_values, observation_history, save_latest,
+    NewObservations, Observation, latest_rows, latest_values, observation_history, observation_rows,
 };
 pub use page::{Cursor, Page, PageRequest};
 pub use project_cache::ProjectCache;
@@ -28,9 +29,7 @@ pub use projects::{
     IngestLock, Project, ProjectError, create_project, delete_project, find_project, list_projects, lock_project,
     remove_indicator, replace_project, upsert_indicator,
 };
-pub use results::{
-    Agg, Bucket, HistoryPoint, IndexResult, insert_results, latest_result, result_buckets, result_history,
-};
+pub use results::{Agg, Bucket, HistoryPoint, IndexResult, latest_result, result_buckets, result_history, result_rows};
 pub use sources::{
     RunRecord, Source, claim_source, delete_source, due_sources, find_source, insert_source, list_sources, record_run,
     update_source,

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::bulk::{Insert, insert_rows};
+use super::bulk::{Insert, Rows};
 use super::entity::{latest_value, observation_set};
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, from_micros, to_micros};
@@ -35,8 +35,9 @@ pub struct NewObservations {
     pub source: String,
 }
 
-pub async fn insert_observations(txn: &impl ConnectionTrait, sets: &[NewObservations]) -> Result<(), DbErr> {
-    let values = sets
+/// The rows storing `sets`, for `store::insert_all`.
+pub fn observation_rows(sets: &[NewObservations]) -> Rows<'static> {
+    let rows = sets
         .iter()
         .map(|o| {
             vec![
@@ -48,8 +49,8 @@ pub async fn insert_observations(txn: &impl ConnectionTrait, sets: &[NewObservat
             ]
         })
         .collect();
-    let columns = ["project_id", "observed_at", "received_at", "source", "readings"];
-    insert_rows(txn, Insert { table: "observation_sets", columns: &columns, suffix: "" }, values).await
+    const COLUMNS: &[&str] = &["project_id", "observed_at", "received_at", "source", "readings"];
+    Rows { insert: Insert { table: "observation_sets", columns: COLUMNS, suffix: "" }, rows }
 }
 
 /// `{"key": value, ...}`; keys are slugs, so they need no escaping and a
@@ -70,20 +71,19 @@ pub async fn latest_values(db: &impl ConnectionTrait, project_id: i64) -> Result
         .collect())
 }
 
-/// Writes the given latest values of a project (the caller holds the
-/// project's lock, so what it computed is authoritative).
-pub async fn save_latest(
-    txn: &impl ConnectionTrait,
-    project_id: i64,
-    latest: &[(&String, &Latest)],
-) -> Result<(), DbErr> {
-    let values = latest
+/// The rows replacing the given latest values, as (project id, key,
+/// latest), for `store::insert_all`; the caller holds the projects' locks,
+/// so what it computed is authoritative.
+pub fn latest_rows(latest: &[(i64, &String, &Latest)]) -> Rows<'static> {
+    let rows = latest
         .iter()
-        .map(|(key, l)| vec![project_id.into(), key.as_str().into(), l.value.into(), to_micros(l.observed_at).into()])
+        .map(|(project_id, key, l)| {
+            vec![(*project_id).into(), key.as_str().into(), l.value.into(), to_micros(l.observed_at).into()]
+        })
         .collect();
-    let upsert = "ON CONFLICT (project_id, indicator_key) DO UPDATE SET value = excluded.value, observed_at = excluded.observed_at";
-    let columns = ["project_id", "indicator_key", "value", "observed_at"];
-    insert_rows(txn, Insert { table: "latest_values", columns: &columns, suffix: upsert }, values).await
+    const UPSERT: &str = "ON CONFLICT (project_id, indicator_key) DO UPDATE SET value = excluded.value, observed_at = excluded.observed_at";
+    const COLUMNS: &[&str] = &["project_id", "indicator_key", "value", "observed_at"];
+    Rows { insert: Insert { table: "latest_values", columns: COLUMNS, suffix: UPSERT }, rows }
 }
 
 pub async fn observation_history(

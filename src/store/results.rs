@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::breakdown;
-use super::bulk::{Insert, insert_rows};
+use super::bulk::{Insert, Rows};
 use super::entity::result;
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, Project, from_micros, to_micros};
@@ -56,12 +56,9 @@ pub enum Agg {
     Last,
 }
 
-/// Stores computed results; `project_ids[i]` is the id of `results[i]`'s project.
-pub async fn insert_results(
-    txn: &impl ConnectionTrait,
-    project_ids: &[i64],
-    results: &[IndexResult],
-) -> Result<(), DbErr> {
+/// The rows storing computed results, for `store::insert_all`;
+/// `project_ids[i]` is the id of `results[i]`'s project.
+pub fn result_rows(project_ids: &[i64], results: &[IndexResult]) -> Rows<'static> {
     let mut rows = Vec::with_capacity(results.len());
     for (project_id, r) in project_ids.iter().zip(results) {
         let breakdown = breakdown::encode(&r.breakdown);
@@ -78,8 +75,8 @@ pub async fn insert_results(
             point.into(),
         ]);
     }
-    let columns = ["project_id", "value", "computed_at", "revision", "coverage", "breakdown", "point"];
-    insert_rows(txn, Insert { table: "results", columns: &columns, suffix: "" }, rows).await
+    const COLUMNS: &[&str] = &["project_id", "value", "computed_at", "revision", "coverage", "breakdown", "point"];
+    Rows { insert: Insert { table: "results", columns: COLUMNS, suffix: "" }, rows }
 }
 
 pub async fn latest_result(db: &impl ConnectionTrait, project: &Project) -> Result<Option<IndexResult>, DbErr> {
