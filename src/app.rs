@@ -15,7 +15,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::api::{self, AppState};
 use crate::config::Settings;
-use crate::ingest::Ingestor;
+use crate::ingest::{Ingestor, upkeep};
 use crate::pull::{Fetcher, Worker};
 use crate::store::{self, ProjectCache};
 
@@ -86,11 +86,14 @@ impl Application {
             let worker = Worker::new(self.db.clone(), self.ingestor.clone(), &self.settings.autopull);
             tokio::spawn(worker.run(stopped, drain))
         });
+        let tick = Duration::from_millis(self.settings.database.upkeep_tick_ms.max(10));
+        let upkeep = tokio::spawn(upkeep::run(self.db.clone(), self.ingestor.clone(), tick, stop.subscribe()));
         let served = self.server.await.context("HTTP server failed");
         stop.send_replace(true);
         if let Some(worker) = worker {
             worker.await.ok();
         }
+        upkeep.await.ok();
         self.db.close().await.ok();
         tracing::info!("KOI stopped");
         served

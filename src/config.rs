@@ -21,6 +21,8 @@ pub struct ServerSettings {
     pub address: String,
     pub workers: usize,
     pub max_body_bytes: usize,
+    /// Largest import body (`POST /v1/projects/{code}/import`).
+    pub max_import_bytes: usize,
     pub max_values_per_push: usize,
     pub max_indicators_per_project: usize,
     pub shutdown_timeout_secs: u64,
@@ -40,6 +42,12 @@ pub struct DatabaseSettings {
     pub writers: usize,
     /// Most pushes committed in one transaction.
     pub max_batch: usize,
+    /// Most readings one transaction recomputes of a project's history
+    /// (late values, imports, rescores); the rest is done in later ones.
+    pub recompute_batch: u64,
+    /// How often `koi serve` runs pending recompute jobs and writes the
+    /// points of values that turned stale.
+    pub upkeep_tick_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +92,7 @@ impl Default for ServerSettings {
             address: "127.0.0.1:8199".into(),
             workers: 0,
             max_body_bytes: 1024 * 1024,
+            max_import_bytes: 256 * 1024 * 1024,
             max_values_per_push: 10_000,
             max_indicators_per_project: 1000,
             shutdown_timeout_secs: 30,
@@ -100,6 +109,8 @@ impl Default for DatabaseSettings {
             connect_timeout_secs: 3,
             writers: 0,
             max_batch: 1000,
+            recompute_batch: 5000,
+            upkeep_tick_ms: 1000,
         }
     }
 }

@@ -42,3 +42,8 @@ pub fn string(column: impl IntoIden) -> ColumnDef {
 pub async fn drop_table(manager: &SchemaManager<'_>, table: impl IntoIden + 'static) -> Result<(), DbErr> {
     manager.drop_table(Table::drop().table(table).to_owned()).await
 }
+
+/// Drops an index of `table` by name.
+pub async fn drop_index(manager: &SchemaManager<'_>, table: impl IntoIden + 'static, name: &str) -> Result<(), DbErr> {
+    manager.drop_index(Index::drop().name(name).table(table).to_owned()).await
+}

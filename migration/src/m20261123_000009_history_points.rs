@@ -1,6 +1,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
+use crate::columns::drop_index;
 use crate::m20261123_000004_results::Results;
 
 #[derive(DeriveMigrationName)]
@@ -39,12 +40,12 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager.create_index(history_index(NEW).col(Point::Point).to_owned()).await?;
-        drop_index(manager, OLD).await
+        drop_index(manager, Results::Table, OLD).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.create_index(history_index(OLD)).await?;
-        drop_index(manager, NEW).await?;
+        drop_index(manager, Results::Table, NEW).await?;
         manager.alter_table(Table::alter().table(Results::Table).drop_column(Point::Point).to_owned()).await
     }
 }
@@ -57,8 +58,4 @@ fn history_index(name: &str) -> IndexCreateStatement {
         .col(Results::ComputedAt)
         .col(Results::Id)
         .to_owned()
-}
-
-async fn drop_index(manager: &SchemaManager<'_>, name: &str) -> Result<(), DbErr> {
-    manager.drop_index(Index::drop().name(name).table(Results::Table).to_owned()).await
 }

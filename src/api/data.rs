@@ -92,6 +92,19 @@ fn collect(parsed: Vec<Result<Push, Vec<FieldError>>>) -> Result<Vec<Push>, ApiE
     if errors.is_empty() { Ok(pushes) } else { Err(ApiError::Invalid(errors)) }
 }
 
+/// An event time: RFC 3339, at most `MAX_CLOCK_SKEW` ahead of now.
+pub fn parse_ts(ts: &str, field: &str) -> Result<DateTime<Utc>, FieldError> {
+    match DateTime::parse_from_rfc3339(ts) {
+        Ok(t) if t.with_timezone(&Utc) > Utc::now() + MAX_CLOCK_SKEW => {
+            Err(FieldError::new(field, format!("{ts} is in the future; check the producer's clock")))
+        }
+        Ok(t) => Ok(t.with_timezone(&Utc)),
+        Err(e) => {
+            Err(FieldError::new(field, format!("{ts:?} is not an RFC 3339 time such as 2026-11-23T08:00:00Z ({e})")))
+        }
+    }
+}
+
 /// `at` is this element's place in the request, e.g. `[2]`.
 pub fn parse_push(v: Value, at: &str) -> Result<Push, Vec<FieldError>> {
     let field = |name: &str| if at.is_empty() { name.to_string() } else { format!("{at}.{name}") };
@@ -102,20 +115,7 @@ pub fn parse_push(v: Value, at: &str) -> Result<Push, Vec<FieldError>> {
         )]
     })?;
     let mut errors = Vec::new();
-    let observed_at = body.ts.as_deref().and_then(|ts| match DateTime::parse_from_rfc3339(ts) {
-        Ok(t) if t.with_timezone(&Utc) > Utc::now() + MAX_CLOCK_SKEW => {
-            errors.push(FieldError::new(field("ts"), format!("{ts} is in the future; check the producer's clock")));
-            None
-        }
-        Ok(t) => Some(t.with_timezone(&Utc)),
-        Err(e) => {
-            errors.push(FieldError::new(
-                field("ts"),
-                format!("{ts:?} is not an RFC 3339 time such as 2026-11-23T08:00:00Z ({e})"),
-            ));
-            None
-        }
-    });
+    let observed_at = body.ts.as_deref().and_then(|ts| parse_ts(ts, &field("ts")).map_err(|e| errors.push(e)).ok());
     if body.values.is_empty() {
         errors.push(FieldError::new(field("values"), "is empty; send at least one indicator value"));
     }

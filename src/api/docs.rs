@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::responses::{OPEN, SharedResponses};
-use super::{compat, data, dry_run, health, index, indicators, keys, projects, remote};
+use super::{compat, data, dry_run, health, import, index, indicators, jobs, keys, projects, remote};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,10 @@ use super::{compat, data, dry_run, health, index, indicators, keys, projects, re
         data::push,
         index::latest,
         index::history,
+        import::import,
+        jobs::rescore,
+        jobs::get,
+        jobs::list,
         indicators::states,
         indicators::history,
         remote::list,

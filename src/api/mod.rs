@@ -7,8 +7,11 @@ mod docs;
 mod dry_run;
 mod extract;
 mod health;
+mod import;
+mod import_lines;
 mod index;
 mod indicators;
+mod jobs;
 mod keys;
 mod observe;
 mod params;
@@ -63,6 +66,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(data::push)
         .service(index::latest)
         .service(index::history)
+        .service(import::import)
+        .service(jobs::rescore)
+        .service(jobs::get)
+        .service(jobs::list)
         .service(indicators::states)
         .service(indicators::history)
         .service(remote::list)

@@ -62,8 +62,8 @@ impl RangeParams {
             })?),
         };
         Ok(PageRequest {
-            from: time("from", self.from.as_deref())?,
-            to: time("to", self.to.as_deref())?,
+            from: parse_time("from", self.from.as_deref())?,
+            to: parse_time("to", self.to.as_deref())?,
             limit: limit(self.limit)?,
             after,
             descending,
@@ -71,7 +71,8 @@ impl RangeParams {
     }
 }
 
-fn time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+/// An optional RFC 3339 parameter, in µs since the epoch.
+pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
     value
         .map(|v| {
             DateTime::parse_from_rfc3339(v).map(|t| to_micros(t.with_timezone(&Utc))).map_err(|e| {

@@ -5,6 +5,7 @@ mod project;
 mod role;
 mod scorer;
 mod slug;
+mod timeline;
 mod value;
 
 pub use interval::{Interval, validate_intervals};
@@ -12,4 +13,5 @@ pub use project::{FieldError, IndicatorSpec, ProjectSpec, weight_sum};
 pub use role::Role;
 pub use scorer::{Contribution, Latest, Score, Status, score};
 pub use slug::{is_slug, new_code};
+pub use timeline::{Reading, apply, replay, sample, stale_at};
 pub use value::{ValueError, parse_value};

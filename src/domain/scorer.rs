@@ -68,7 +68,7 @@ fn contribution(ind: &IndicatorSpec, latest: Option<&Latest>, now: DateTime<Utc>
         status: Status::Missing,
     };
     let Some(l) = latest else { return c };
-    if ind.max_age_secs.is_some_and(|age| (now - l.observed_at).num_seconds() > age) {
+    if ind.max_age_secs.is_some_and(|age| now - l.observed_at > chrono::Duration::seconds(age)) {
         c.status = Status::Stale;
         return c;
     }

@@ -4,99 +4,143 @@ use std::time::Instant;
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 
+use super::history::{self, Work};
 use super::states::{State, States};
-use super::{Job, Push, RunUpdate};
-use crate::domain::{FieldError, Latest, score};
+use super::{Done, Job, Push, RunUpdate, Task};
+use crate::domain::{FieldError, Latest};
 use crate::metrics::METRICS;
-use crate::store::{self, IndexResult, NewObservations, Project, RunRecord};
+use crate::store::{self, NewObservations, Project, RunRecord};
 
-pub(super) type Outcome = Result<Vec<IndexResult>, Vec<FieldError>>;
+pub(super) type Outcome = Result<Done, Vec<FieldError>>;
+
+/// Per job: the (project, event time) of each push, or its refusal.
+type Asked<'a> = Result<Vec<(&'a str, i64)>, Vec<FieldError>>;
 
 /// Stores the valid jobs of a batch in one transaction and says, per job,
 /// what it computed or why it was refused. A refused job stores nothing
 /// and does not affect the others; a database error fails them all.
-pub(super) async fn commit(db: &DatabaseConnection, jobs: &[Job], kept: &mut States) -> Result<Vec<Outcome>, DbErr> {
+pub(super) async fn commit(
+    db: &DatabaseConnection,
+    jobs: &[Job],
+    kept: &mut States,
+    budget: u64,
+) -> Result<Vec<Outcome>, DbErr> {
     let started = Instant::now();
     let txn = db.begin().await?;
     // Locking in code order means two batches naming the same projects
     // cannot deadlock each other.
-    let codes: BTreeSet<&str> = jobs.iter().flat_map(|j| j.pushes.iter().map(|p| p.project.as_str())).collect();
+    let codes: BTreeSet<&str> = jobs.iter().flat_map(|j| j.task.projects()).collect();
     let mut states: HashMap<&str, Option<State>> = HashMap::new();
     for code in codes {
         states.insert(code, kept.lock(&txn, code).await?);
     }
-    let mut touched: HashMap<i64, BTreeSet<String>> = HashMap::new();
+    let now = Utc::now();
+    let mut work: BTreeMap<&str, Work> = BTreeMap::new();
     let mut observations = Vec::new();
-    let (mut results, mut result_projects) = (Vec::new(), Vec::new());
-    let mut outcomes = Vec::with_capacity(jobs.len());
     let mut runs = Vec::new();
+    let mut asked: Vec<Asked> = Vec::with_capacity(jobs.len());
     for job in jobs {
+        let (pushes, source, run, imported) = match &job.task {
+            Task::Push { pushes, source, run } => (pushes, source.as_str(), run.as_ref(), false),
+            Task::Import { pushes } => (pushes, "import", None, true),
+            Task::Recompute { project } | Task::Sweep { project } => {
+                work.entry(project).or_default().recompute |= matches!(job.task, Task::Recompute { .. });
+                asked.push(Ok(Vec::new()));
+                continue;
+            }
+            Task::Rescore { project, from, to } => {
+                work.entry(project).or_default().rescore = Some((*from, *to));
+                asked.push(Ok(Vec::new()));
+                continue;
+            }
+        };
         let errors: Vec<FieldError> =
-            job.pushes.iter().flat_map(|p| check(p, states[p.project.as_str()].as_ref().map(|s| &s.project))).collect();
+            pushes.iter().flat_map(|p| check(p, states[p.project.as_str()].as_ref().map(|s| &s.project))).collect();
         if !errors.is_empty() {
-            if let Some(run) = &job.run {
+            if let Some(run) = run {
                 let field_errors = errors.iter().map(|e| format!("{}: {}", e.field, e.message));
                 runs.push(run_record(run, BTreeMap::new(), field_errors.collect()));
             }
-            outcomes.push(Err(errors));
+            asked.push(Err(errors));
             continue;
         }
-        if let Some(run) = &job.run {
-            let values = job.pushes.iter().flat_map(|p| p.values.iter().cloned()).collect();
+        if let Some(run) = run {
+            let values = pushes.iter().flat_map(|p| p.values.iter().cloned()).collect();
             runs.push(run_record(run, values, Vec::new()));
         }
-        let mut computed = Vec::with_capacity(job.pushes.len());
-        for push in &job.pushes {
-            let state = states.get_mut(push.project.as_str()).and_then(Option::as_mut).expect("checked above");
-            let (project, current) = (&state.project, &mut state.latest);
-            let now = Utc::now();
-            let observed_at = push.observed_at.unwrap_or(now);
+        let mut times = Vec::with_capacity(pushes.len());
+        for push in pushes {
+            let project = &states[push.project.as_str()].as_ref().expect("checked above").project;
+            let at = store::to_micros(push.observed_at.unwrap_or(now));
             observations.push(NewObservations {
                 project_id: project.id,
                 values: push.values.clone(),
-                observed_at: store::to_micros(observed_at),
+                observed_at: at,
                 received_at: store::to_micros(now),
-                source: job.source.clone(),
+                source: source.to_string(),
             });
-            for (key, value) in &push.values {
-                // Newest observation wins; on a tie the one received last.
-                if current.get(key).is_none_or(|l| observed_at >= l.observed_at) {
-                    current.insert(key.clone(), Latest { value: *value, observed_at });
-                    touched.entry(project.id).or_default().insert(key.clone());
-                }
-            }
-            let s = score(&project.indicators, current, now);
-            let result = IndexResult {
-                project: project.code.clone(),
-                value: s.value,
-                computed_at: store::from_micros(store::to_micros(now)),
-                revision: project.revision,
-                coverage: s.coverage,
-                breakdown: s.breakdown,
-            };
-            results.push(result.clone());
-            result_projects.push(project.id);
-            computed.push(result);
+            let w = work.entry(push.project.as_str()).or_default();
+            w.readings.push((at, push.values.clone()));
+            w.imported |= imported;
+            times.push((push.project.as_str(), at));
         }
-        outcomes.push(Ok(computed));
+        asked.push(Ok(times));
+    }
+    let reads_back = work.iter().any(|(code, w)| states[code].as_ref().is_some_and(|s| w.reads_back(s)));
+    if reads_back {
+        store::insert_all(&txn, vec![store::observation_rows(&observations)]).await?;
+    }
+    let mut done: HashMap<&str, history::Done> = HashMap::new();
+    for (code, w) in &work {
+        if let Some(state) = states.get_mut(code).and_then(Option::as_mut) {
+            done.insert(code, history::run(&txn, state, w, now, budget).await?);
+        }
     }
     let latest: HashMap<i64, &HashMap<String, Latest>> =
         states.values().flatten().map(|s| (s.project.id, &s.latest)).collect();
-    let changed: Vec<(i64, &String, &Latest)> =
-        touched.iter().flat_map(|(id, keys)| keys.iter().map(|k| (*id, k, &latest[id][k]))).collect();
-    let rows = vec![
-        store::observation_rows(&observations),
-        store::latest_rows(&changed),
-        store::result_rows(&result_projects, &results),
-    ];
+    let mut changed: Vec<(i64, &String, &Latest)> = Vec::new();
+    let (mut result_projects, mut results) = (Vec::new(), Vec::new());
+    for (code, d) in done.iter_mut() {
+        let id = states[code].as_ref().expect("worked on").project.id;
+        changed.extend(d.touched.iter().filter_map(|k| Some((id, k, latest[&id].get(k)?))));
+        result_projects.extend(std::iter::repeat_n(id, d.rows.len()));
+        results.append(&mut d.rows);
+    }
+    let mut rows = vec![store::latest_rows(&changed), store::result_rows(&result_projects, &results)];
+    if !reads_back {
+        rows.push(store::observation_rows(&observations));
+    }
     store::insert_all(&txn, rows).await?;
     for (source_id, run, owner) in &runs {
         store::record_run(&txn, *source_id, run, owner.as_deref()).await?;
     }
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for (job, asked) in jobs.iter().zip(asked) {
+        let times = match asked {
+            Ok(times) => times,
+            Err(errors) => {
+                outcomes.push(Err(errors));
+                continue;
+            }
+        };
+        let mut answer = Done { results: Vec::with_capacity(times.len()), ..Done::default() };
+        for (code, at) in times {
+            let found = done.get(code).and_then(|d| d.points.get(&at)).cloned();
+            let project = &states[code].as_ref().expect("accepted").project;
+            answer.results.push(match found {
+                Some(point) => point,
+                None => history::point_at(&txn, project, at, now).await?,
+            });
+        }
+        if let Some(d) = job.task.projects().next().and_then(|code| done.get(code)) {
+            (answer.job, answer.pending) = (d.job, d.pending);
+        }
+        outcomes.push(Ok(answer));
+    }
     txn.commit().await?;
     kept.keep(states.into_values().flatten());
     METRICS.committed(results.len(), started.elapsed());
-    // Results are in commit order: the last one per project is its index now.
+    // Tail points are in time order: the last one per project is its index now.
     let newest: HashMap<&str, f64> = results.iter().map(|r| (r.project.as_str(), r.value)).collect();
     for (project, value) in newest {
         METRICS.index(project, value);

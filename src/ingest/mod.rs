@@ -7,7 +7,9 @@
 //! only after its transaction has committed.
 
 mod batch;
+mod history;
 mod states;
+pub mod upkeep;
 mod writer;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -42,7 +44,17 @@ pub enum IngestError {
     Stopped,
 }
 
-type Reply = Result<Vec<IndexResult>, IngestError>;
+type Reply = Result<Done, IngestError>;
+
+/// What a job computed: the point of each push, at its event time, and
+/// the project's recompute job if the work left or advanced one.
+#[derive(Debug, Default)]
+pub struct Done {
+    pub results: Vec<IndexResult>,
+    pub job: Option<i64>,
+    /// Whether the project's job has more to do.
+    pub pending: bool,
+}
 
 /// A pull's status, recorded on its source in the same transaction as the
 /// values it produced.
@@ -56,12 +68,43 @@ pub struct RunUpdate {
     pub lease_owner: Option<String>,
 }
 
-/// Pushes that are stored together or not at all, with who to answer.
+/// Work for a writer, with who to answer.
 struct Job {
-    pushes: Vec<Push>,
-    source: String,
-    run: Option<RunUpdate>,
+    task: Task,
     reply: oneshot::Sender<Reply>,
+}
+
+enum Task {
+    /// Pushes stored together or not at all.
+    Push { pushes: Vec<Push>, source: String, run: Option<RunUpdate> },
+    /// A backfill of one project: its history is recomputed by its job.
+    Import { pushes: Vec<Push> },
+    /// A chunk of the project's pending recompute job.
+    Recompute { project: String },
+    /// Points for the values that turned stale since the newest point.
+    Sweep { project: String },
+    /// Recompute `from..to` (µs; `None`: to the end) under the current
+    /// configuration.
+    Rescore { project: String, from: i64, to: Option<i64> },
+}
+
+impl Task {
+    fn projects(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            Task::Push { pushes, .. } | Task::Import { pushes } => Box::new(pushes.iter().map(|p| p.project.as_str())),
+            Task::Recompute { project } | Task::Sweep { project } | Task::Rescore { project, .. } => {
+                Box::new(std::iter::once(project.as_str()))
+            }
+        }
+    }
+
+    /// Its weight in a batch: pushes, or a whole batch for a recompute.
+    fn size(&self, max_batch: usize) -> usize {
+        match self {
+            Task::Push { pushes, .. } | Task::Import { pushes } => pushes.len(),
+            _ => max_batch,
+        }
+    }
 }
 
 /// Handle to the writer tasks; cheap to clone.
@@ -88,7 +131,11 @@ impl Ingestor {
         let writers: Vec<mpsc::Sender<Job>> = (0..count)
             .map(|n| {
                 let (tx, rx) = mpsc::channel(QUEUE);
-                tokio::spawn(writer::run(own.clone(), flush.for_writer(n), rx, settings.max_batch.max(1)));
+                let limits = writer::Limits {
+                    max_batch: settings.max_batch.max(1),
+                    recompute_batch: settings.recompute_batch.max(1),
+                };
+                tokio::spawn(writer::run(own.clone(), flush.for_writer(n), rx, limits));
                 tx
             })
             .collect();
@@ -98,24 +145,57 @@ impl Ingestor {
         Ok(Self { writers: Arc::new(writers) })
     }
 
-    /// Stores every push and computes one result per push, all in one
-    /// transaction: either everything is stored or nothing is.
-    pub async fn ingest(&self, pushes: Vec<Push>, source: &str) -> Reply {
-        self.submit(pushes, source, None).await
+    /// Stores every push and computes its point (at its event time), all in
+    /// one transaction: either everything is stored or nothing is.
+    pub async fn ingest(&self, pushes: Vec<Push>, source: &str) -> Result<Vec<IndexResult>, IngestError> {
+        let source = source.to_string();
+        Ok(self.submit(Task::Push { pushes, source, run: None }).await?.results)
     }
 
     /// Like `ingest`, and records the pull on its source. `pushes` may be
     /// empty (the pull produced no value); the run is recorded anyway.
-    pub async fn ingest_pulled(&self, pushes: Vec<Push>, source: &str, run: RunUpdate) -> Reply {
-        self.submit(pushes, source, Some(run)).await
+    pub async fn ingest_pulled(
+        &self,
+        pushes: Vec<Push>,
+        source: &str,
+        run: RunUpdate,
+    ) -> Result<Vec<IndexResult>, IngestError> {
+        let source = source.to_string();
+        Ok(self.submit(Task::Push { pushes, source, run: Some(run) }).await?.results)
     }
 
-    async fn submit(&self, pushes: Vec<Push>, source: &str, run: Option<RunUpdate>) -> Reply {
+    /// Stores a backfill of one project in one transaction; its history is
+    /// recomputed by the returned job.
+    pub async fn import(&self, pushes: Vec<Push>) -> Result<Option<i64>, IngestError> {
+        Ok(self.submit(Task::Import { pushes }).await?.job)
+    }
+
+    /// Does a chunk of the project's recompute job; whether more is left.
+    pub async fn recompute(&self, project: &str) -> Result<bool, IngestError> {
+        Ok(self.submit(Task::Recompute { project: project.to_string() }).await?.pending)
+    }
+
+    /// Writes the points of values that turned stale since the newest one.
+    pub async fn sweep(&self, project: &str) -> Result<(), IngestError> {
+        self.submit(Task::Sweep { project: project.to_string() }).await.map(drop)
+    }
+
+    /// Starts (or widens) the project's job recomputing `from..to`.
+    pub async fn rescore(&self, project: &str, from: i64, to: Option<i64>) -> Result<Option<i64>, IngestError> {
+        Ok(self.submit(Task::Rescore { project: project.to_string(), from, to }).await?.job)
+    }
+
+    async fn submit(&self, mut task: Task) -> Reply {
+        if let Task::Push { pushes, .. } = &mut task {
+            // A push without `ts` describes the moment it was received.
+            let now = Utc::now();
+            pushes.iter_mut().for_each(|p| p.observed_at = p.observed_at.or(Some(now)));
+        }
         let mut hasher = DefaultHasher::new();
-        pushes.first().map(|p| &p.project).hash(&mut hasher);
+        task.projects().next().hash(&mut hasher);
         let writer = &self.writers[hasher.finish() as usize % self.writers.len()];
         let (reply, answer) = oneshot::channel();
-        writer.send(Job { pushes, source: source.to_string(), run, reply }).await.map_err(|_| IngestError::Stopped)?;
+        writer.send(Job { task, reply }).await.map_err(|_| IngestError::Stopped)?;
         answer.await.map_err(|_| IngestError::Stopped)?
     }
 }

@@ -8,13 +8,17 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::domain::Latest;
-use crate::store::{self, IngestLock, Project};
+use crate::store::{self, IngestLock, Pending, Project};
 
 /// A project locked by the current transaction, with its latest values.
 pub(super) struct State {
     pub lock: IngestLock,
     pub project: Project,
     pub latest: HashMap<String, Latest>,
+    /// The event time of the newest point.
+    pub history_end: Option<i64>,
+    /// The part of the history still to recompute.
+    pub pending: Option<Pending>,
 }
 
 /// Projects kept between transactions; a writer with more starts afresh.
@@ -39,7 +43,9 @@ impl States {
             .await?
             .ok_or_else(|| DbErr::Custom(format!("project {code:?} vanished while locked")))?;
         let latest = store::latest_values(txn, lock.id).await?;
-        Ok(Some(State { lock, project, latest }))
+        let history_end = store::history_end(txn, lock.id).await?;
+        let pending = store::pending_job(txn, lock.id).await?;
+        Ok(Some(State { lock, project, latest, history_end, pending }))
     }
 
     /// Keeps states whose transaction committed.

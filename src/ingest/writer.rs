@@ -8,24 +8,32 @@ use super::{IngestError, Job, batch};
 use crate::metrics::METRICS;
 use crate::store::Flush;
 
+/// How much one transaction takes on.
+pub(super) struct Limits {
+    /// Pushes.
+    pub max_batch: usize,
+    /// Readings a recompute job goes through.
+    pub recompute_batch: u64,
+}
+
 /// Commits queued jobs in batches of up to `max_batch` pushes until every
 /// sender is gone. A batch is answered once `flush` has made it durable;
 /// meanwhile the next batch is already being committed.
-pub(super) async fn run(db: DatabaseConnection, flush: Flush, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
+pub(super) async fn run(db: DatabaseConnection, flush: Flush, mut jobs: mpsc::Receiver<Job>, limits: Limits) {
     let mut states = States::default();
     while let Some(first) = jobs.recv().await {
-        let mut pushes = first.pushes.len();
+        let mut pushes = first.task.size(limits.max_batch);
         let mut batch = vec![first];
-        while pushes < max_batch {
+        while pushes < limits.max_batch {
             match jobs.try_recv() {
                 Ok(job) => {
-                    pushes += job.pushes.len();
+                    pushes += job.task.size(limits.max_batch);
                     batch.push(job);
                 }
                 Err(_) => break,
             }
         }
-        match batch::commit(&db, &batch, &mut states).await {
+        match batch::commit(&db, &batch, &mut states, limits.recompute_batch).await {
             Ok(outcomes) => {
                 tokio::spawn(answer(flush.clone(), batch, outcomes));
             }

@@ -6,6 +6,7 @@ mod checkpoint;
 mod connect;
 pub mod entity;
 mod flush;
+mod jobs;
 mod keys;
 mod observations;
 mod page;
@@ -14,11 +15,15 @@ mod projects;
 mod results;
 mod sources;
 mod time;
+mod timeline;
 
 pub use bulk::insert_all;
 pub use checkpoint::checkpoint_wal;
 pub use connect::{connect, migrate};
 pub use flush::{Flush, connect_ingest};
+pub use jobs::{
+    JobView, Pending, advance, find_job, note_failure, pending_job, project_jobs, projects_with_jobs, widen,
+};
 pub use keys::{ApiKey, NewKey, find_active_key, insert_key, list_keys, revoke_key};
 pub use observations::{
     NewObservations, Observation, latest_rows, latest_values, observation_history, observation_rows,
@@ -35,3 +40,6 @@ pub use sources::{
     update_source,
 };
 pub use time::{from_micros, to_micros};
+pub use timeline::{
+    StoredReading, delete_points, history_end, next_observation, readings, stale_projects, state_before,
+};

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -92,11 +92,8 @@ pub async fn observation_history(
     key: &str,
     page: &PageRequest,
 ) -> Result<Page<Observation>, DbErr> {
-    let escaped: String =
-        key.chars().flat_map(|c| matches!(c, '%' | '_' | '\\').then_some('\\').into_iter().chain([c])).collect();
-    let select = observation_set::Entity::find().filter(observation_set::Column::ProjectId.eq(project_id)).filter(
-        Expr::col(observation_set::Column::Readings).like(LikeExpr::new(format!("%\"{escaped}\":%")).escape('\\')),
-    );
+    let select =
+        observation_set::Entity::find().filter(observation_set::Column::ProjectId.eq(project_id)).filter(holding(key));
     let rows = page.apply(select, observation_set::Column::ObservedAt, observation_set::Column::Id).all(db).await?;
     let rows = rows
         .into_iter()
@@ -117,6 +114,13 @@ pub async fn observation_history(
             source: r.source,
         },
     ))
+}
+
+/// Sets holding `key`: keys are slugs, so `"key":` can only be that key.
+pub(super) fn holding(key: &str) -> SimpleExpr {
+    let escaped: String =
+        key.chars().flat_map(|c| matches!(c, '%' | '_' | '\\').then_some('\\').into_iter().chain([c])).collect();
+    Expr::col(observation_set::Column::Readings).like(LikeExpr::new(format!("%\"{escaped}\":%")).escape('\\'))
 }
 
 fn reading(readings: &str, key: &str) -> Option<f64> {

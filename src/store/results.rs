@@ -13,13 +13,17 @@ use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, Project, from_micros, to_micros};
 use crate::domain::Contribution;
 
-/// One computation of a project's index.
+/// A point of a project's history: the index at event time `at`.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct IndexResult {
     #[schema(example = "air")]
     pub project: String,
+    /// The event time this point describes: the `ts` of the values that
+    /// made it, or the instant a value turned stale.
+    pub at: DateTime<Utc>,
     #[schema(example = 38.0)]
     pub value: f64,
+    /// When the server computed it (late values and rescores recompute).
     pub computed_at: DateTime<Utc>,
     /// The project's configuration revision this was computed with.
     pub revision: i64,
@@ -31,8 +35,9 @@ pub struct IndexResult {
 /// A point of the index history, without the breakdown.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct HistoryPoint {
+    /// Event time.
     #[serde(serialize_with = "serialize_rfc3339")]
-    pub computed_at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
     pub value: f64,
     pub coverage: f64,
     pub revision: i64,
@@ -62,27 +67,29 @@ pub fn result_rows(project_ids: &[i64], results: &[IndexResult]) -> Rows<'static
     let mut rows = Vec::with_capacity(results.len());
     for (project_id, r) in project_ids.iter().zip(results) {
         let breakdown = breakdown::encode(&r.breakdown);
-        let computed_at = to_micros(r.computed_at);
+        let at = to_micros(r.at);
         // Debug prints the shortest text that reads back as the same f64.
-        let point = format!("{computed_at},{:?},{:?},{}", r.value, r.coverage, r.revision);
+        let point = format!("{at},{:?},{:?},{}", r.value, r.coverage, r.revision);
         rows.push(vec![
             (*project_id).into(),
+            at.into(),
             r.value.into(),
-            computed_at.into(),
+            to_micros(r.computed_at).into(),
             r.revision.into(),
             r.coverage.into(),
             breakdown.into(),
             point.into(),
         ]);
     }
-    const COLUMNS: &[&str] = &["project_id", "value", "computed_at", "revision", "coverage", "breakdown", "point"];
+    const COLUMNS: &[&str] =
+        &["project_id", "at", "value", "computed_at", "revision", "coverage", "breakdown", "point"];
     Rows { insert: Insert { table: "results", columns: COLUMNS, suffix: "" }, rows }
 }
 
 pub async fn latest_result(db: &impl ConnectionTrait, project: &Project) -> Result<Option<IndexResult>, DbErr> {
     let row = result::Entity::find()
         .filter(result::Column::ProjectId.eq(project.id))
-        .order_by_desc(result::Column::ComputedAt)
+        .order_by_desc(result::Column::At)
         .order_by_desc(result::Column::Id)
         .one(db)
         .await?;
@@ -91,6 +98,7 @@ pub async fn latest_result(db: &impl ConnectionTrait, project: &Project) -> Resu
             .map_err(|e| DbErr::Custom(format!("result {} has an unreadable breakdown: {e}", r.id)))?;
         Ok(IndexResult {
             project: project.code.clone(),
+            at: from_micros(r.at),
             value: r.value,
             computed_at: from_micros(r.computed_at),
             revision: r.revision,
@@ -109,27 +117,22 @@ pub async fn result_history(
     // The breakdown is the bulk of a row and history does not show it.
     let select = result::Entity::find()
         .select_only()
-        .columns([result::Column::Id, result::Column::ComputedAt, result::Column::Point])
+        .columns([result::Column::Id, result::Column::At, result::Column::Point])
         .filter(result::Column::ProjectId.eq(project_id));
-    let rows = page.apply(select, result::Column::ComputedAt, result::Column::Id).into_query();
+    let rows = page.apply(select, result::Column::At, result::Column::Id).into_query();
     let points = packed_points(db, rows, page.descending).await?;
     Ok(page.finish(
         points,
-        |&(id, computed_at, ..)| Cursor { key: computed_at, id },
-        |(_, computed_at, value, coverage, revision)| HistoryPoint {
-            computed_at: from_micros(computed_at),
-            value,
-            coverage,
-            revision,
-        },
+        |&(id, at, ..)| Cursor { key: at, id },
+        |(_, at, value, coverage, revision)| HistoryPoint { at: from_micros(at), value, coverage, revision },
     ))
 }
 
-/// id, computed_at, value, coverage, revision.
+/// id, at, value, coverage, revision.
 type PointRow = (i64, i64, f64, f64, i64);
 
-/// The page's rows packed by the database into one text, `id,computed_at,
-/// value,coverage,revision;...`: handing a row from the database driver to
+/// The page's rows packed by the database into one text, `id,at,value,
+/// coverage,revision;...`: handing a row from the database driver to
 /// us costs more than the row itself (on SQLite a copy of every value and a
 /// channel message per row), so a page of hundreds crosses as one value.
 async fn packed_points(
@@ -152,7 +155,7 @@ async fn packed_points(
         .filter(|p| !p.is_empty())
         .map(point)
         .collect::<Result<_, _>>()?;
-    points.sort_unstable_by_key(|&(id, computed_at, ..)| (computed_at, id));
+    points.sort_unstable_by_key(|&(id, at, ..)| (at, id));
     if descending {
         points.reverse();
     }
@@ -164,18 +167,18 @@ fn point(text: &str) -> Result<PointRow, DbErr> {
     let mut fields = text.split(',');
     let mut next = || fields.next().ok_or_else(bad);
     let id = next()?.parse().map_err(|_| bad())?;
-    let computed_at = next()?.parse().map_err(|_| bad())?;
+    let at = next()?.parse().map_err(|_| bad())?;
     let value = next()?.parse().map_err(|_| bad())?;
     let coverage = next()?.parse().map_err(|_| bad())?;
     let revision = next()?.parse().map_err(|_| bad())?;
-    Ok((id, computed_at, value, coverage, revision))
+    Ok((id, at, value, coverage, revision))
 }
 
 #[derive(FromQueryResult)]
 struct BucketRow {
     bucket: i64,
     value: Option<f64>,
-    last_id: Option<i64>,
+    last_at: Option<i64>,
     n: i64,
 }
 
@@ -188,7 +191,7 @@ pub async fn result_buckets(
     agg: Agg,
     page: &PageRequest,
 ) -> Result<Page<Bucket>, DbErr> {
-    let bucket = Expr::cust(format!("(computed_at / {step_us}) * {step_us}"));
+    let bucket = Expr::cust(format!("(at / {step_us}) * {step_us}"));
     let value: SimpleExpr = match agg {
         Agg::Avg => Expr::col(result::Column::Value).avg(),
         Agg::Min => Expr::col(result::Column::Value).min(),
@@ -198,15 +201,15 @@ pub async fn result_buckets(
         .select_only()
         .column_as(bucket.clone(), "bucket")
         .column_as(value, "value")
-        .column_as(Expr::col(result::Column::Id).max(), "last_id")
+        .column_as(Expr::col(result::Column::At).max(), "last_at")
         .column_as(Expr::col(result::Column::Id).count(), "n")
         .filter(result::Column::ProjectId.eq(project_id));
     let from = Ord::max(page.after.as_ref().map(|c| c.key + step_us), page.from);
     if let Some(from) = from {
-        select = select.filter(result::Column::ComputedAt.gte(from));
+        select = select.filter(result::Column::At.gte(from));
     }
     if let Some(to) = page.to {
-        select = select.filter(result::Column::ComputedAt.lt(to));
+        select = select.filter(result::Column::At.lt(to));
     }
     let mut rows = select
         .group_by(bucket.clone())
@@ -216,10 +219,14 @@ pub async fn result_buckets(
         .all(db)
         .await?;
     if agg == Agg::Last {
-        let ids: Vec<i64> = rows.iter().filter_map(|r| r.last_id).collect();
-        let lasts = result::Entity::find().filter(result::Column::Id.is_in(ids)).all(db).await?;
+        let times: Vec<i64> = rows.iter().filter_map(|r| r.last_at).collect();
+        let lasts = result::Entity::find()
+            .filter(result::Column::ProjectId.eq(project_id))
+            .filter(result::Column::At.is_in(times))
+            .all(db)
+            .await?;
         for row in &mut rows {
-            row.value = lasts.iter().find(|l| Some(l.id) == row.last_id).map(|l| l.value);
+            row.value = lasts.iter().find(|l| Some(l.at) == row.last_at).map(|l| l.value);
         }
     }
     Ok(page.finish(

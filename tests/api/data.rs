@@ -26,10 +26,14 @@ async fn an_array_is_stored_in_one_transaction_with_a_result_each(backend: Backe
         ]))
         .await;
 
+    // b's value describes 2026-01-01, before a's: the point there has b
+    // alone, and a's point (now) takes b into account.
     let values: Vec<f64> = results.as_array().unwrap().iter().map(|r| r["value"].as_f64().unwrap()).collect();
-    assert!(close(values[0], 6.0) && close(values[1], 20.0) && close(values[2], 8.2), "{values:?}");
+    assert!(close(values[1], 20.0) && close(values[2], 2.2), "{values:?}");
     assert_eq!(results[2]["breakdown"][1]["observed_at"], "2026-01-01T00:00:00Z");
-    assert_eq!(app.result_count("p1").await, 2);
+    let history = expect(app.get("/v1/projects/p1/index/history").await, StatusCode::OK).await;
+    let points: Vec<f64> = history["items"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect();
+    assert!(points.len() == 2 && close(points[0], 2.2) && close(points[1], 8.2), "{points:?}");
     let b = expect(app.get("/v1/projects/p1/indicators/b/history").await, StatusCode::OK).await;
     assert_eq!(
         b["items"],
@@ -120,9 +124,10 @@ async fn concurrent_pushes_never_produce_a_result_missing_an_acknowledged_value(
         coverages.push(r.json::<Value>().await.unwrap()["coverage"].as_f64().unwrap());
     }
     coverages.sort_by(f64::total_cmp);
-    let expected: Vec<f64> = (1..=24).map(|n| n as f64 / 24.0).collect();
+    // Pushes received in the same microsecond share a point, which then
+    // holds both: each point holds at least every earlier push.
     assert!(
-        coverages.iter().zip(&expected).all(|(a, b)| close(*a, *b)),
+        coverages.iter().enumerate().all(|(i, c)| *c >= (i + 1) as f64 / 24.0 - 1e-9),
         "each push saw every earlier one: {coverages:?}"
     );
 }

@@ -17,4 +17,5 @@ mod pull_sources;
 mod pull_worker;
 mod restart;
 mod scoring;
+mod timeline;
 mod upgrade;

@@ -35,8 +35,10 @@ pub fn access(method: &Method, path: &str, query: &str) -> Access {
         ["health" | "ready" | "metrics" | "openapi.json" | "docs", ..] => return Access::Open,
         ["v1", "keys" | "remote" | "setup" | "datasetup", ..] => (Some(Role::Admin), Scope::AllProjects),
         ["v1", "data"] => (Some(Role::Ingest), Scope::Body),
+        ["v1", "jobs", ..] => (Some(Role::Read), Scope::AllProjects),
         ["v1", "index"] => (Some(Role::Read), item_code(query).map_or(Scope::AllProjects, Scope::Project)),
         ["v1", "projects"] => (Some(admin_unless_read), Scope::AllProjects),
+        ["v1", "projects", code, "import"] => (Some(Role::Ingest), Scope::Project((*code).to_string())),
         ["v1", "projects", code, ..] => (Some(admin_unless_read), Scope::Project((*code).to_string())),
         _ => (None, Scope::AllProjects),
     };

@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod indicator;
+pub mod job;
 pub mod latest_value;
 pub mod observation_set;
 pub mod project;

@@ -7,12 +7,15 @@ pub struct Model {
     pub id: i64,
     pub project_id: i64,
     pub value: f64,
+    /// When the server computed it.
     pub computed_at: i64,
     pub revision: i64,
     pub coverage: f64,
     pub breakdown: String,
-    /// `computed_at,value,coverage,revision`, for history pages.
+    /// `at,value,coverage,revision`, for history pages.
     pub point: String,
+    /// The event time this point describes.
+    pub at: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

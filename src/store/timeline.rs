@@ -1,0 +1,189 @@
+//! What recomputing a range of history reads and writes: the readings in
+//! event-time order, the state before a time, and the points themselves.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::breakdown;
+use super::entity::{observation_set, result};
+use super::from_micros;
+use super::observations::holding;
+use crate::domain::{IndicatorSpec, Latest};
+
+/// One stored push or pull: its event time (µs) and values.
+#[derive(Debug, Clone)]
+pub struct StoredReading {
+    pub at: i64,
+    pub values: Vec<(String, f64)>,
+}
+
+/// The time of the project's newest point.
+pub async fn history_end(db: &impl ConnectionTrait, project_id: i64) -> Result<Option<i64>, DbErr> {
+    let end: Option<Option<i64>> = result::Entity::find()
+        .select_only()
+        .column_as(Expr::col(result::Column::At).max(), "end")
+        .filter(result::Column::ProjectId.eq(project_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(end.flatten())
+}
+
+/// Readings with `from <= at < to`, oldest first and, at one time, in the
+/// order received; at most `limit`.
+pub async fn readings(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    from: i64,
+    to: Option<i64>,
+    limit: u64,
+) -> Result<Vec<StoredReading>, DbErr> {
+    let mut select = observation_set::Entity::find()
+        .select_only()
+        .columns([observation_set::Column::ObservedAt, observation_set::Column::Readings])
+        .filter(observation_set::Column::ProjectId.eq(project_id))
+        .filter(observation_set::Column::ObservedAt.gte(from));
+    if let Some(to) = to {
+        select = select.filter(observation_set::Column::ObservedAt.lt(to));
+    }
+    let rows: Vec<(i64, String)> = select
+        .order_by_asc(observation_set::Column::ObservedAt)
+        .order_by_asc(observation_set::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    rows.into_iter().map(|(at, text)| Ok(StoredReading { at, values: parse_readings(&text)? })).collect()
+}
+
+fn parse_readings(text: &str) -> Result<Vec<(String, f64)>, DbErr> {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| DbErr::Custom(format!("unreadable readings {text:?}: {e}")))?;
+    map.into_iter()
+        .map(|(k, v)| v.as_f64().map(|v| (k, v)).ok_or_else(|| DbErr::Custom(format!("unreadable readings {text:?}"))))
+        .collect()
+}
+
+/// The event time of `key`'s first observation after `at`.
+pub async fn next_observation(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    key: &str,
+    at: i64,
+) -> Result<Option<i64>, DbErr> {
+    observation_set::Entity::find()
+        .select_only()
+        .column(observation_set::Column::ObservedAt)
+        .filter(observation_set::Column::ProjectId.eq(project_id))
+        .filter(observation_set::Column::ObservedAt.gt(at))
+        .filter(holding(key))
+        .order_by_asc(observation_set::Column::ObservedAt)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await
+}
+
+/// Each indicator's latest value before `at`. The newest point before `at`
+/// holds them in its breakdown (points before a pending job's cursor are
+/// current); an indicator it does not list (added since) is looked up in
+/// the readings.
+pub async fn state_before(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    indicators: &[IndicatorSpec],
+    at: i64,
+) -> Result<HashMap<String, Latest>, DbErr> {
+    let last: Option<String> = result::Entity::find()
+        .select_only()
+        .column(result::Column::Breakdown)
+        .filter(result::Column::ProjectId.eq(project_id))
+        .filter(result::Column::At.lt(at))
+        .order_by_desc(result::Column::At)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let listed = match last {
+        Some(text) => breakdown::decode(&text).map_err(|e| DbErr::Custom(format!("unreadable breakdown: {e}")))?,
+        None => Vec::new(),
+    };
+    let mut state = HashMap::new();
+    for spec in indicators {
+        match listed.iter().find(|c| c.key == spec.key) {
+            Some(c) => {
+                if let (Some(value), Some(observed_at)) = (c.value, c.observed_at) {
+                    state.insert(spec.key.clone(), Latest { value, observed_at });
+                }
+            }
+            None => {
+                if let Some(latest) = latest_reading(db, project_id, &spec.key, at).await? {
+                    state.insert(spec.key.clone(), latest);
+                }
+            }
+        }
+    }
+    Ok(state)
+}
+
+async fn latest_reading(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    key: &str,
+    before: i64,
+) -> Result<Option<Latest>, DbErr> {
+    let row: Option<(i64, String)> = observation_set::Entity::find()
+        .select_only()
+        .columns([observation_set::Column::ObservedAt, observation_set::Column::Readings])
+        .filter(observation_set::Column::ProjectId.eq(project_id))
+        .filter(observation_set::Column::ObservedAt.lt(before))
+        .filter(holding(key))
+        .order_by_desc(observation_set::Column::ObservedAt)
+        .order_by_desc(observation_set::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some((at, text)) = row else { return Ok(None) };
+    let value = parse_readings(&text)?.into_iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    Ok(value.map(|value| Latest { value, observed_at: from_micros(at) }))
+}
+
+/// Deletes the points with `from <= at < to` (`to` None: to the end).
+pub async fn delete_points(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    from: i64,
+    to: Option<i64>,
+) -> Result<(), DbErr> {
+    let mut delete = result::Entity::delete_many()
+        .filter(result::Column::ProjectId.eq(project_id))
+        .filter(result::Column::At.gte(from));
+    if let Some(to) = to {
+        delete = delete.filter(result::Column::At.lt(to));
+    }
+    delete.exec(db).await?;
+    Ok(())
+}
+
+/// Codes of the projects where a value turned stale after the newest point
+/// and before `now`: the sweep writes those points.
+pub async fn stale_projects(db: &impl ConnectionTrait, now: i64) -> Result<Vec<String>, DbErr> {
+    let backend = db.get_database_backend();
+    let param = if backend == sea_orm::DbBackend::Postgres { "$1" } else { "?" };
+    // stale_at = observed_at + max_age + 1 µs; due when stale_at <= now and
+    // after the newest point (no point: nothing computed yet, nothing due).
+    let sql = format!(
+        "SELECT DISTINCT p.code FROM latest_values lv \
+         JOIN indicators i ON i.project_id = lv.project_id AND i.key = lv.indicator_key \
+         JOIN projects p ON p.id = lv.project_id \
+         WHERE i.max_age_secs IS NOT NULL \
+         AND lv.observed_at + i.max_age_secs * 1000000 < {param} \
+         AND lv.observed_at + i.max_age_secs * 1000000 >= \
+         (SELECT MAX(r.at) FROM results r WHERE r.project_id = lv.project_id)"
+    );
+    let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [now.into()])).await?;
+    rows.iter().map(|r| r.try_get_by_index(0)).collect()
+}
