@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, close, expect, free_port, fresh_database, start_koi, wait_until_up};
 use crate::on_both_backends;
 
-on_both_backends!(every_acknowledged_push_survives_kill_9_under_load);
+on_both_backends!(every_acknowledged_push_survives_kill_9_under_load, an_import_killed_midway_is_all_or_nothing);
 
 const PRODUCERS: usize = 8;
 
@@ -77,6 +77,64 @@ async fn every_acknowledged_push_survives_kill_9_under_load(backend: Backend) {
     assert!(lost.is_empty(), "{} acknowledged values lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
     let recomputed: f64 = states.as_array().unwrap().iter().map(|s| s["contribution"].as_f64().unwrap()).sum();
     assert!(close(latest["value"].as_f64().unwrap(), recomputed), "latest {latest} vs recomputed {recomputed}");
+}
+
+const IMPORT_LINES: u64 = 5_000;
+
+/// Imports of 5,000 values each, one after the other, with KOI killed while
+/// they run: an acknowledged import is all there, any other all or nothing.
+async fn an_import_killed_midway_is_all_or_nothing(backend: Backend) {
+    let (db_url, _dir) = fresh_database(backend).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let mut koi = start_koi(&db_url, port, &[], Stdio::null());
+    wait_until_up(&client, &format!("{base}/ready")).await;
+    let project = json!({"code": "crash", "indicators": [{"key": "a", "weight": 100}]});
+    expect(client.post(format!("{base}/v1/projects")).json(&project).send().await.unwrap(), StatusCode::CREATED).await;
+    let importer = {
+        let (client, base) = (client.clone(), base.clone());
+        tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0..40u64 {
+                let body: String = (0..IMPORT_LINES)
+                    .map(|j| csv_line(1_700_000_000 + i * IMPORT_LINES + j, i * 1_000_000 + j))
+                    .collect();
+                let sent = client.post(format!("{base}/v1/projects/crash/import?format=csv")).body(body).send().await;
+                match sent {
+                    Ok(r) if r.status() == StatusCode::OK => acknowledged.push(i),
+                    _ => return acknowledged,
+                }
+            }
+            acknowledged
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    koi.kill().unwrap();
+    koi.wait().unwrap();
+    let acknowledged = importer.await.unwrap();
+
+    let mut koi = start_koi(&db_url, port, &[], Stdio::null());
+    wait_until_up(&client, &format!("{base}/ready")).await;
+    let stored = stored_values(&client, &base).await;
+    koi.kill().ok();
+    koi.wait().ok();
+
+    assert!(!acknowledged.is_empty(), "no import finished before the kill");
+    assert!(acknowledged.len() < 40, "the kill came after every import");
+    for i in 0..40u64 {
+        let count = stored.range(i * 1_000_000..i * 1_000_000 + IMPORT_LINES).count() as u64;
+        assert!(count == 0 || count == IMPORT_LINES, "import {i} is half there: {count} values");
+        if acknowledged.contains(&i) {
+            assert_eq!(count, IMPORT_LINES, "acknowledged import {i} lost values");
+        }
+    }
+}
+
+/// One CSV line of indicator `a`.
+fn csv_line(secs: u64, value: u64) -> String {
+    let ts = chrono::DateTime::from_timestamp(secs as i64, 0).unwrap().to_rfc3339();
+    format!("{ts},a,{value}\n")
 }
 
 /// Every value of indicator `a`, read page by page.

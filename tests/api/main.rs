@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod backfill;
 mod compat;
 mod crash;
 mod data;

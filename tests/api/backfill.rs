@@ -1,0 +1,130 @@
+//! Backfill imports, rescoring after a config change, and late values
+//! recomputed in bounded chunks.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    Backend, TestApp, error_fields, expect, expect_problem, fresh_database, spawn_app, spawn_with, test_settings,
+};
+use crate::on_both_backends;
+use crate::timeline::{history, settled};
+
+on_both_backends!(
+    csv_and_ndjson_imports_land_at_their_times,
+    a_bad_line_refuses_the_whole_import_unless_skipped,
+    rescore_after_a_weight_change_matches_a_fresh_import,
+    a_large_late_insert_is_recomputed_in_bounded_chunks,
+);
+
+const CSV: &str = "ts,key,value\n2026-01-01T00:00:00Z,a,10\n2026-01-01T00:00:00Z,b,20\n2026-01-01T00:01:00Z,a,30\n2026-01-01T00:02:00Z,b,40\n";
+
+async fn import(app: &TestApp, code: &str, content_type: &str, body: &str, query: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/v1/projects/{code}/import{query}", app.address))
+        .header("content-type", content_type)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("POST import")
+}
+
+fn plain(code: &str, a: f64, b: f64) -> Value {
+    json!({"code": code, "indicators": [{"key": "a", "weight": a}, {"key": "b", "weight": b}]})
+}
+
+async fn csv_and_ndjson_imports_land_at_their_times(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(plain("c", 60.0, 40.0)).await;
+    app.create_project(plain("n", 60.0, 40.0)).await;
+    let ndjson = "{\"ts\":\"2026-01-01T00:00:00Z\",\"values\":{\"a\":10,\"b\":20}}\n\
+                  {\"ts\":\"2026-01-01T00:01:00Z\",\"values\":{\"a\":30}}\n\
+                  {\"project\":\"n\",\"ts\":\"2026-01-01T00:02:00Z\",\"values\":{\"b\":\"40\"}}";
+
+    let csv = expect(import(&app, "c", "text/csv", CSV, "").await, StatusCode::OK).await;
+    let nd = expect(import(&app, "n", "application/x-ndjson", ndjson, "").await, StatusCode::OK).await;
+    settled(&app, "c").await;
+    settled(&app, "n").await;
+
+    assert_eq!((csv["observations"].as_u64(), csv["pushes"].as_u64()), (Some(4), Some(3)), "{csv}");
+    assert_eq!(nd["observations"], 4, "{nd}");
+    let expected = vec![
+        ("2026-01-01T00:00:00Z".to_string(), 14.0),
+        ("2026-01-01T00:01:00Z".to_string(), 26.0),
+        ("2026-01-01T00:02:00Z".to_string(), 34.0),
+    ];
+    assert_eq!(history(&app, "c").await, expected);
+    assert_eq!(history(&app, "n").await, expected);
+    let job = expect(app.get(&format!("/v1/jobs/{}", csv["job"]["id"])).await, StatusCode::OK).await;
+    assert_eq!((job["state"].as_str(), job["progress"].as_f64()), (Some("done"), Some(1.0)), "{job}");
+}
+
+async fn a_bad_line_refuses_the_whole_import_unless_skipped(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(plain("p", 60.0, 40.0)).await;
+    let body = "2026-01-01T00:00:00Z,a,10\n2026-01-01T00:00:01Z,a,ten\n2026-01-01T00:00:02Z,zz,1\nnot a line\n2026-01-01T00:00:03Z,b,5\n";
+
+    let refused = expect_problem(import(&app, "p", "text/csv", body, "").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let nothing = history(&app, "p").await;
+    let skipped = expect(import(&app, "p", "text/csv", body, "?skip_invalid=true").await, StatusCode::OK).await;
+    settled(&app, "p").await;
+
+    assert_eq!(error_fields(&refused), ["body", "line 2.value", "line 3.zz", "line 4"], "{refused}");
+    assert!(refused["detail"].as_str().unwrap().contains("skip_invalid=true"), "{refused}");
+    assert!(nothing.is_empty());
+    assert_eq!((skipped["skipped_lines"].as_u64(), skipped["observations"].as_u64()), (Some(3), Some(2)), "{skipped}");
+    assert_eq!(history(&app, "p").await.len(), 2);
+}
+
+async fn rescore_after_a_weight_change_matches_a_fresh_import(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(plain("old", 60.0, 40.0)).await;
+    expect(import(&app, "old", "text/csv", CSV, "").await, StatusCode::OK).await;
+    settled(&app, "old").await;
+    let before = history(&app, "old").await;
+
+    let mut changed = plain("old", 30.0, 70.0);
+    changed.as_object_mut().unwrap().remove("code");
+    let project = expect(app.put("/v1/projects/old", &changed).await, StatusCode::OK).await;
+    let job = expect(app.post("/v1/projects/old/rescore", &json!({})).await, StatusCode::ACCEPTED).await;
+    settled(&app, "old").await;
+    app.create_project(plain("fresh", 30.0, 70.0)).await;
+    expect(import(&app, "fresh", "text/csv", CSV, "").await, StatusCode::OK).await;
+    settled(&app, "fresh").await;
+
+    assert_eq!(job["kind"], "rescore", "{job}");
+    assert_ne!(before, history(&app, "old").await);
+    assert_eq!(history(&app, "old").await, history(&app, "fresh").await);
+    let page = expect(app.get("/v1/projects/old/index/history").await, StatusCode::OK).await;
+    assert!(page["items"].as_array().unwrap().iter().all(|p| p["revision"] == project["revision"]), "{page}");
+    let empty = expect_problem(
+        app.post("/v1/projects/fresh/rescore", &json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&empty), ["to"]);
+}
+
+async fn a_large_late_insert_is_recomputed_in_bounded_chunks(backend: Backend) {
+    let (db_url, dir) = fresh_database(backend).await;
+    let mut settings = test_settings(&db_url);
+    settings.database.recompute_batch = 10;
+    settings.database.upkeep_tick_ms = 100;
+    let app = spawn_with(settings, dir).await;
+    app.create_project(plain("p", 50.0, 50.0)).await;
+    let pushes: Vec<Value> = (1..=60)
+        .map(|s| json!({"project": "p", "ts": format!("2026-01-01T00:01:{:02}Z", s - 1), "values": {"b": s}}))
+        .collect();
+    app.push(Value::Array(pushes)).await;
+
+    let late = app.push(json!({"project": "p", "ts": "2026-01-01T00:00:00Z", "values": {"a": 100}})).await;
+    settled(&app, "p").await;
+
+    assert_eq!(late["value"], 50.0);
+    let points = history(&app, "p").await;
+    assert_eq!(points.len(), 61);
+    assert!(points.iter().skip(1).enumerate().all(|(i, p)| p.1 == 50.0 + (i + 1) as f64 * 0.5), "{points:?}");
+    let jobs = expect(app.get("/v1/projects/p/jobs").await, StatusCode::OK).await;
+    assert_eq!(jobs[0]["points"], 61, "{jobs}");
+}
