@@ -65,13 +65,14 @@ pub(super) async fn commit(db: &DatabaseConnection, jobs: &[Job], kept: &mut Sta
                     touched.entry(project.id).or_default().insert(key.clone());
                 }
             }
-            let s = score(&project.indicators, current, now);
+            let s = score(&project.indicators, project.missing_policy, current, now);
             let result = IndexResult {
                 project: project.code.clone(),
                 value: s.value,
                 computed_at: store::from_micros(store::to_micros(now)),
                 revision: project.revision,
                 coverage: s.coverage,
+                missing_policy: s.policy,
                 breakdown: s.breakdown,
             };
             results.push(result.clone());
