@@ -4,11 +4,12 @@ use utoipa::ToSchema;
 use super::FieldError;
 
 /// A band from `start` to `end` worth `score` points at `end`. It covers
-/// `lower() <= v < upper()`; the band with the largest upper end also takes
-/// `v == upper()`. `start > end` is a "lower is better" band: the points grow
-/// as `v` goes down towards `end`. `min` and `max` are accepted as input names
-/// of `start` and `end` (the fields' former names); answers use
-/// `start`/`end`.
+/// the values from the smaller endpoint (included) to the larger one
+/// (excluded, except in the band with the largest upper end, so the top of
+/// the scale scores). `start > end` is a "lower is better" band: the points
+/// grow as the value goes down towards `end`. Input may name the endpoints
+/// `min` and `max` (their former names) instead; answers always use
+/// `start` and `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Interval {
@@ -76,7 +77,7 @@ pub fn validate_intervals(intervals: &[Interval], field: &str) -> Vec<FieldError
             errors.push(FieldError::new(
                 format!("{field}[{}]", pair[1]),
                 format!(
-                    "the values {} to {} overlap {field}[{}] = {} to {}; bands may touch but not share values",
+                    "{} to {} overlaps {field}[{}] ({} to {}); bands may touch but not share values",
                     b.lower(),
                     b.upper(),
                     pair[0],

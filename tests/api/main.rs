@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod bands;
 mod compat;
 mod crash;
 mod data;
