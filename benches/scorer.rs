@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use koi::domain::{IndicatorSpec, Interval, Latest, score};
+use koi::domain::{IndicatorSpec, Interval, Latest, MissingPolicy, score};
 
 /// `n` indicators, each with `bands` equal intervals over [0, 100), and a
 /// latest value for each that lands in a different band.
@@ -19,7 +19,7 @@ fn project(n: usize, bands: usize) -> (Vec<IndicatorSpec>, HashMap<String, Lates
             unit: String::new(),
             weight: 100.0 / n as f64,
             intervals: (0..bands)
-                .map(|b| Interval { min: b as f64 * width, max: (b + 1) as f64 * width, score: 10.0 * b as f64 })
+                .map(|b| Interval { start: b as f64 * width, end: (b + 1) as f64 * width, score: 10.0 * b as f64 })
                 .collect(),
             max_age_secs: Some(3600),
         })
@@ -40,7 +40,7 @@ fn scorer(c: &mut Criterion) {
         let now = Utc::now();
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::new(format!("{bands}_intervals"), n), &n, |b, _| {
-            b.iter(|| score(black_box(&indicators), black_box(&latest), now))
+            b.iter(|| score(black_box(&indicators), MissingPolicy::Zero, black_box(&latest), now))
         });
     }
     group.finish();

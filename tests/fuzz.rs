@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use koi::domain::{IndicatorSpec, Interval, Latest, ProjectSpec, score};
+use koi::domain::{IndicatorSpec, Interval, Latest, MissingPolicy, ProjectSpec, score};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
@@ -89,13 +89,14 @@ fn the_push_parser_accepts_only_finite_values_and_names_every_refusal() {
 
 fn interval() -> impl Strategy<Value = Interval> {
     let number = prop_oneof![8 => -1e6f64..1e6, 1 => any::<f64>()];
-    (number.clone(), number.clone(), number).prop_map(|(min, max, score)| Interval { min, max, score })
+    (number.clone(), number.clone(), number).prop_map(|(start, end, score)| Interval { start, end, score })
 }
 
 fn project() -> impl Strategy<Value = (ProjectSpec, Vec<f64>)> {
     let indicator =
         (prop_oneof![9 => 0.0f64..200.0, 1 => any::<f64>()], prop::collection::vec(interval(), 0..4), any::<f64>());
-    prop::collection::vec(indicator, 0..6).prop_map(|rows| {
+    let policy = prop_oneof![Just(MissingPolicy::Zero), Just(MissingPolicy::Renormalize)];
+    (prop::collection::vec(indicator, 0..6), policy).prop_map(|(rows, missing_policy)| {
         let values = rows.iter().map(|r| r.2).collect();
         let indicators = rows
             .into_iter()
@@ -109,7 +110,8 @@ fn project() -> impl Strategy<Value = (ProjectSpec, Vec<f64>)> {
                 max_age_secs: None,
             })
             .collect();
-        (ProjectSpec { code: Some("p".into()), title: String::new(), description: String::new(), indicators }, values)
+        let code = Some("p".into());
+        (ProjectSpec { code, title: String::new(), description: String::new(), indicators, missing_policy }, values)
     })
 }
 
@@ -126,7 +128,7 @@ fn valid_projects_always_score_to_a_finite_index() {
             .filter(|(_, v)| v.is_finite() && v.abs() < 1e12)
             .map(|(i, v)| (format!("k{i}"), Latest { value: *v, observed_at: now }))
             .collect();
-        let s = score(&spec.indicators, &latest, now);
+        let s = score(&spec.indicators, spec.missing_policy, &latest, now);
         prop_assert!(s.value.is_finite(), "{spec:?} {latest:?} -> {}", s.value);
         prop_assert!((0.0..=1.0).contains(&s.coverage));
         prop_assert_eq!(s.breakdown.len(), spec.indicators.len());

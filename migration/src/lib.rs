@@ -11,6 +11,7 @@ mod m20261123_000007_latest_values;
 mod m20261123_000008_observation_sets;
 mod m20261123_000009_history_points;
 mod m20261123_000010_ingest_flushes;
+mod m20261124_000011_missing_policy;
 mod m20261124_000012_event_time;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_observation_sets::Migration),
             Box::new(m20261123_000009_history_points::Migration),
             Box::new(m20261123_000010_ingest_flushes::Migration),
+            Box::new(m20261124_000011_missing_policy::Migration),
             Box::new(m20261124_000012_event_time::Migration),
         ]
     }

@@ -30,7 +30,7 @@ post() { # URL JSON
 project_json() { # CODE: 10 indicators k0..k9, each with two intervals
   python3 - "$1" <<'PY'
 import json, sys
-bands = [{"min": 0, "max": 50, "score": 50}, {"min": 50, "max": 100, "score": 100}]
+bands = [{"start": 0, "end": 50, "score": 50}, {"start": 50, "end": 100, "score": 100}]
 print(json.dumps({"code": sys.argv[1], "indicators": [{"key": f"k{i}", "weight": 10, "intervals": bands} for i in range(10)]}))
 PY
 }

@@ -26,7 +26,7 @@ curl -fsS -o /dev/null "$base/ready"
 # A project with a value, so operations on a known code get past 404s.
 json='content-type: application/json'
 curl -fsS -o /dev/null -X POST "$base/v1/projects" -H "$json" \
-  -d '{"code":"air","title":"Air","indicators":[{"key":"pm25","weight":60,"intervals":[{"min":0,"max":50,"score":100}]},{"key":"co2","weight":40}]}'
+  -d '{"code":"air","title":"Air","indicators":[{"key":"pm25","weight":60,"intervals":[{"start":0,"end":50,"score":100}]},{"key":"co2","weight":40}]}'
 curl -fsS -o /dev/null -X POST "$base/v1/data" -H "$json" -d '{"project":"air","values":{"pm25":12.5,"co2":"415"}}'
 
 # Known values for path and query parameters (the rest is generated).

@@ -40,7 +40,7 @@ pub async fn states(
 ) -> Result<web::Json<Vec<IndicatorState>>, ApiError> {
     let project = load_for_read(&state, &code).await?;
     let latest = store::latest_values(&state.db, project.id).await?;
-    let now = score(&project.indicators, &latest, Utc::now());
+    let now = score(&project.indicators, project.missing_policy, &latest, Utc::now());
     let states = project
         .indicators
         .iter()

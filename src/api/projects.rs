@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::problem::{ApiError, Problem, project_not_found};
-use crate::domain::{FieldError, IndicatorSpec, ProjectSpec, new_code, weight_sum};
+use crate::domain::{FieldError, IndicatorSpec, MissingPolicy, ProjectSpec, new_code, weight_sum};
 use crate::metrics::METRICS;
 use crate::store::{self, Page, Project};
 
@@ -23,6 +23,7 @@ pub struct ProjectView {
     pub revision: i64,
     /// Sum of indicator weights; usually meant to be 100.
     pub weight_sum: f64,
+    pub missing_policy: MissingPolicy,
     pub indicators: Vec<IndicatorSpec>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -36,6 +37,7 @@ impl From<Project> for ProjectView {
             title: p.title,
             description: p.description,
             revision: p.revision,
+            missing_policy: p.missing_policy,
             indicators: p.indicators,
             created_at: p.created_at,
             updated_at: p.updated_at,

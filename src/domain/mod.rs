@@ -1,6 +1,7 @@
 //! Pure types, validation and the scorer: no I/O, no async.
 
 mod interval;
+mod policy;
 mod project;
 mod role;
 mod scorer;
@@ -9,6 +10,7 @@ mod timeline;
 mod value;
 
 pub use interval::{Interval, validate_intervals};
+pub use policy::MissingPolicy;
 pub use project::{FieldError, IndicatorSpec, ProjectSpec, weight_sum};
 pub use role::Role;
 pub use scorer::{Contribution, Latest, Score, Status, score};

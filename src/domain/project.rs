@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Interval, is_slug, validate_intervals};
+use super::{Interval, MissingPolicy, is_slug, validate_intervals};
 
 /// One thing wrong with a request, named by its JSON path.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -37,6 +37,9 @@ pub struct ProjectSpec {
     pub description: String,
     #[serde(default)]
     pub indicators: Vec<IndicatorSpec>,
+    /// What indicators without a usable value do to the index.
+    #[serde(default)]
+    pub missing_policy: MissingPolicy,
 }
 
 /// Largest weight (percent). With `MAX_SCORE` it keeps every index finite:
@@ -149,7 +152,13 @@ mod tests {
     }
 
     fn project(indicators: Vec<IndicatorSpec>) -> ProjectSpec {
-        ProjectSpec { code: Some("p".into()), title: "t".into(), description: String::new(), indicators }
+        ProjectSpec {
+            code: Some("p".into()),
+            title: "t".into(),
+            description: String::new(),
+            indicators,
+            missing_policy: MissingPolicy::Zero,
+        }
     }
 
     #[test]
@@ -172,7 +181,7 @@ mod tests {
     #[test]
     fn weights_and_scores_are_bounded_so_every_index_is_finite() {
         let mut huge = indicator("a", MAX_WEIGHT * 2.0);
-        huge.intervals = vec![Interval { min: 0.0, max: 1.0, score: 1e300 }];
+        huge.intervals = vec![Interval { start: 0.0, end: 1.0, score: 1e300 }];
         let fields: Vec<String> = huge.validate("").into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["weight", "intervals[0].score"]);
         assert!(indicator("a", MAX_WEIGHT).validate("").is_empty());

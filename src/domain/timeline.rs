@@ -108,7 +108,7 @@ fn micros(us: i64) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::score;
+    use crate::domain::{MissingPolicy, score};
 
     fn spec(key: &str, weight: f64, max_age_secs: Option<i64>) -> IndicatorSpec {
         IndicatorSpec {
@@ -131,7 +131,7 @@ mod tests {
         let readings =
             [Reading { at: 0, values: &a }, Reading { at: 0, values: &b }, Reading { at: 5 * S, values: &b }];
         let mut state = HashMap::new();
-        let points = replay(&specs, |l, t| score(&specs, l, t), &mut state, &readings, 0, 100 * S);
+        let points = replay(&specs, |l, t| score(&specs, MissingPolicy::Zero, l, t), &mut state, &readings, 0, 100 * S);
         let got: Vec<(i64, f64)> = points.iter().map(|(t, s)| (*t, s.value)).collect();
         assert_eq!(got, [(0, 38.0), (5 * S, 38.0), (10 * S + 1, 20.0)]);
     }
@@ -141,8 +141,14 @@ mod tests {
         let specs = [spec("a", 100.0, Some(10))];
         let a = [("a".to_string(), 30.0)];
         let mut state = HashMap::new();
-        let points =
-            replay(&specs, |l, t| score(&specs, l, t), &mut state, &[Reading { at: 0, values: &a }], 0, 10 * S + 1);
+        let points = replay(
+            &specs,
+            |l, t| score(&specs, MissingPolicy::Zero, l, t),
+            &mut state,
+            &[Reading { at: 0, values: &a }],
+            0,
+            10 * S + 1,
+        );
         assert_eq!(points.len(), 1);
     }
 
@@ -152,10 +158,11 @@ mod tests {
         let (one, two) = ([("a".to_string(), 1.0)], [("a".to_string(), 2.0)]);
         let readings = [Reading { at: 10, values: &one }, Reading { at: 20, values: &two }];
         let mut state = HashMap::new();
-        let got: Vec<f64> = sample(|l, t| score(&specs, l, t), &mut state, &readings, &[5, 10, 15, 25])
-            .iter()
-            .map(|s| s.value)
-            .collect();
+        let got: Vec<f64> =
+            sample(|l, t| score(&specs, MissingPolicy::Zero, l, t), &mut state, &readings, &[5, 10, 15, 25])
+                .iter()
+                .map(|s| s.value)
+                .collect();
         assert_eq!(got, [0.0, 1.0, 1.0, 2.0]);
     }
 }

@@ -146,7 +146,7 @@ async fn chunk(
     }
     let mut scratch = store::state_before(txn, project.id, &project.indicators, pending.cursor).await?;
     let views: Vec<Reading> = readings.iter().map(|r| Reading { at: r.at, values: &r.values }).collect();
-    let scorer = |l: &HashMap<String, Latest>, t| score(&project.indicators, l, t);
+    let scorer = |l: &HashMap<String, Latest>, t| score(&project.indicators, project.missing_policy, l, t);
     let points = replay(&project.indicators, scorer, &mut scratch, &views, pending.cursor, until);
     store::delete_points(txn, project.id, pending.cursor, Some(until)).await?;
     let results: Vec<IndexResult> = points.into_iter().map(|(at, s)| result(project, at, s, now)).collect();
@@ -180,7 +180,7 @@ fn extend(state: &mut State, tail: &[&(i64, Vec<(String, f64)>)], now: DateTime<
     };
     let project = &state.project;
     let views: Vec<Reading> = ordered.iter().map(|(at, values)| Reading { at: *at, values }).collect();
-    let scorer = |l: &HashMap<String, Latest>, t| score(&project.indicators, l, t);
+    let scorer = |l: &HashMap<String, Latest>, t| score(&project.indicators, project.missing_policy, l, t);
     let points = replay(&project.indicators, scorer, &mut state.latest, &views, from, now.timestamp_micros() + 1);
     done.touched.extend(ordered.iter().flat_map(|(_, values)| values.iter().map(|(k, _)| k.clone())));
     if let Some((last, _)) = points.last() {
@@ -207,7 +207,7 @@ pub(super) async fn point_at(
     for r in &readings {
         apply(&mut state, &Reading { at: r.at, values: &r.values });
     }
-    Ok(result(project, at, score(&project.indicators, &state, store::from_micros(at)), now))
+    Ok(result(project, at, score(&project.indicators, project.missing_policy, &state, store::from_micros(at)), now))
 }
 
 fn result(project: &Project, at: i64, s: Score, now: DateTime<Utc>) -> IndexResult {
@@ -218,6 +218,7 @@ fn result(project: &Project, at: i64, s: Score, now: DateTime<Utc>) -> IndexResu
         computed_at: store::from_micros(now.timestamp_micros()),
         revision: project.revision,
         coverage: s.coverage,
+        missing_policy: s.policy,
         breakdown: s.breakdown,
     }
 }

@@ -7,7 +7,7 @@ use sea_orm::{
 
 use super::entity::{indicator, project};
 use super::{from_micros, to_micros};
-use crate::domain::{IndicatorSpec, ProjectSpec};
+use crate::domain::{IndicatorSpec, MissingPolicy, ProjectSpec};
 
 /// A project as stored, with its indicators in their configured order.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +17,7 @@ pub struct Project {
     pub title: String,
     pub description: String,
     pub revision: i64,
+    pub missing_policy: MissingPolicy,
     pub indicators: Vec<IndicatorSpec>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -61,6 +62,7 @@ pub async fn create_project(db: &DatabaseConnection, spec: &ProjectSpec) -> Resu
         description: Set(spec.description.clone()),
         revision: Set(1),
         ingest_seq: Set(0),
+        missing_policy: Set(spec.missing_policy.as_str().to_string()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -77,7 +79,7 @@ pub async fn create_project(db: &DatabaseConnection, spec: &ProjectSpec) -> Resu
     Ok(created)
 }
 
-/// Replaces title, description and all indicators; creates the project when
+/// Replaces title, description, missing policy and all indicators; creates the project when
 /// it does not exist. Returns whether it was created.
 pub async fn replace_project(
     db: &DatabaseConnection,
@@ -191,7 +193,7 @@ async fn locked_project(txn: &impl ConnectionTrait, code: &str) -> Result<Option
     find_project(txn, code).await
 }
 
-/// Bumps the revision (and the texts, when a spec is given); returns the
+/// Bumps the revision (and the texts and policy, when a spec is given); returns the
 /// project id, or None when there is no such project.
 async fn bump_revision(
     txn: &impl ConnectionTrait,
@@ -205,7 +207,8 @@ async fn bump_revision(
     if let Some(spec) = spec {
         update = update
             .col_expr(project::Column::Title, Expr::value(spec.title.clone()))
-            .col_expr(project::Column::Description, Expr::value(spec.description.clone()));
+            .col_expr(project::Column::Description, Expr::value(spec.description.clone()))
+            .col_expr(project::Column::MissingPolicy, Expr::value(spec.missing_policy.as_str()));
     }
     if update.exec(txn).await?.rows_affected == 0 {
         return Ok(None);
@@ -241,19 +244,23 @@ async fn with_indicators(db: &impl ConnectionTrait, rows: Vec<project::Model>) -
         .order_by_asc(indicator::Column::Ordinal)
         .all(db)
         .await?;
-    let mut projects: Vec<Project> = rows
-        .into_iter()
-        .map(|r| Project {
+    let mut projects = Vec::with_capacity(rows.len());
+    for r in rows {
+        let missing_policy = MissingPolicy::parse(&r.missing_policy).ok_or_else(|| {
+            DbErr::Custom(format!("project {} has an unknown missing_policy {:?}", r.id, r.missing_policy))
+        })?;
+        projects.push(Project {
             id: r.id,
             code: r.code,
             title: r.title,
             description: r.description,
             revision: r.revision,
+            missing_policy,
             indicators: Vec::new(),
             created_at: from_micros(r.created_at),
             updated_at: from_micros(r.updated_at),
-        })
-        .collect();
+        });
+    }
     for ind in indicators {
         let intervals = serde_json::from_str(&ind.intervals)
             .map_err(|e| DbErr::Custom(format!("indicator {} has unreadable intervals: {e}", ind.id)))?;

@@ -11,7 +11,7 @@ use super::bulk::{Insert, Rows};
 use super::entity::result;
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, Project, from_micros, to_micros};
-use crate::domain::Contribution;
+use crate::domain::{Contribution, MissingPolicy};
 
 /// A point of a project's history: the index at event time `at`.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -29,6 +29,8 @@ pub struct IndexResult {
     pub revision: i64,
     /// Share of indicators that scored (status `ok`), 0 to 1.
     pub coverage: f64,
+    /// How indicators without a usable value were counted.
+    pub missing_policy: MissingPolicy,
     pub breakdown: Vec<Contribution>,
 }
 
@@ -66,7 +68,7 @@ pub enum Agg {
 pub fn result_rows(project_ids: &[i64], results: &[IndexResult]) -> Rows<'static> {
     let mut rows = Vec::with_capacity(results.len());
     for (project_id, r) in project_ids.iter().zip(results) {
-        let breakdown = breakdown::encode(&r.breakdown);
+        let breakdown = breakdown::encode(&r.breakdown, r.missing_policy);
         let at = to_micros(r.at);
         // Debug prints the shortest text that reads back as the same f64.
         let point = format!("{at},{:?},{:?},{}", r.value, r.coverage, r.revision);
@@ -94,7 +96,7 @@ pub async fn latest_result(db: &impl ConnectionTrait, project: &Project) -> Resu
         .one(db)
         .await?;
     row.map(|r| {
-        let breakdown = breakdown::decode(&r.breakdown)
+        let (breakdown, policy) = breakdown::decode(&r.breakdown)
             .map_err(|e| DbErr::Custom(format!("result {} has an unreadable breakdown: {e}", r.id)))?;
         Ok(IndexResult {
             project: project.code.clone(),
@@ -103,6 +105,9 @@ pub async fn latest_result(db: &impl ConnectionTrait, project: &Project) -> Resu
             computed_at: from_micros(r.computed_at),
             revision: r.revision,
             coverage: r.coverage,
+            // Only a project without indicators stores no policy with its
+            // results, and there the policy changes nothing.
+            missing_policy: policy.unwrap_or(project.missing_policy),
             breakdown,
         })
     })

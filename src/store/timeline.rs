@@ -107,7 +107,7 @@ pub async fn state_before(
         .one(db)
         .await?;
     let listed = match last {
-        Some(text) => breakdown::decode(&text).map_err(|e| DbErr::Custom(format!("unreadable breakdown: {e}")))?,
+        Some(text) => breakdown::decode(&text).map_err(|e| DbErr::Custom(format!("unreadable breakdown: {e}")))?.0,
         None => Vec::new(),
     };
     let mut state = HashMap::new();

@@ -12,7 +12,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     setup_creates_reads_lists_replaces_and_deletes_projects,
-    setup_takes_numeric_strings_and_assigns_a_code,
+    setup_takes_numeric_strings_and_descending_ranges_and_assigns_a_code,
     invalid_setups_name_the_original_field_and_store_nothing,
     legacy_push_and_index_share_the_native_computation,
     bad_legacy_pushes_are_enveloped_and_store_nothing,
@@ -84,7 +84,7 @@ async fn setup_creates_reads_lists_replaces_and_deletes_projects(backend: Backen
     assert_eq!(
         native["indicators"][0],
         json!({"key": "pm25", "title": "PM2.5", "unit": "", "weight": 60.0, "max_age_secs": null, "intervals": [
-            {"min": 0.0, "max": 50.0, "score": 100.0}, {"min": 50.0, "max": 100.0, "score": 60.0}
+            {"start": 0.0, "end": 50.0, "score": 100.0}, {"start": 50.0, "end": 100.0, "score": 60.0}
         ]})
     );
     assert_eq!(
@@ -100,12 +100,12 @@ async fn setup_creates_reads_lists_replaces_and_deletes_projects(backend: Backen
     failed(delete_json(&app, "/v1/setup", &json!({"itemcode": "air"})).await, StatusCode::NOT_FOUND, &["air"]).await;
 }
 
-async fn setup_takes_numeric_strings_and_assigns_a_code(backend: Backend) {
+async fn setup_takes_numeric_strings_and_descending_ranges_and_assigns_a_code(backend: Backend) {
     let app = spawn_app(backend).await;
     let body = json!({
         "item_code": "", "title": "Strings", "explain": "", "config": "",
         "targets": [{"name": "a", "title": "A", "weight": "75.5", "ranges": [
-            {"start_value": "0", "end_value": "10", "base_value": "100"}
+            {"start_value": "10", "end_value": "0", "base_value": "100"}
         ]}]
     });
 
@@ -115,7 +115,21 @@ async fn setup_takes_numeric_strings_and_assigns_a_code(backend: Backend) {
     assert!(!code.is_empty(), "{created}");
     let native = expect(app.get(&format!("/v1/projects/{code}")).await, StatusCode::OK).await;
     assert_eq!(native["indicators"][0]["weight"], 75.5);
-    assert_eq!(native["indicators"][0]["intervals"], json!([{"min": 0.0, "max": 10.0, "score": 100.0}]));
+    assert_eq!(native["indicators"][0]["intervals"], json!([{"start": 10.0, "end": 0.0, "score": 100.0}]));
+    assert_eq!(created["targets"][0]["ranges"][0], json!({"start_value": 10.0, "end_value": 0.0, "base_value": 100.0}));
+    assert_eq!(native["missing_policy"], "zero");
+
+    let mut renormalized = native.clone();
+    renormalized["missing_policy"] = json!("renormalize");
+    for derived in ["revision", "weight_sum", "created_at", "updated_at"] {
+        renormalized.as_object_mut().unwrap().remove(derived);
+    }
+    expect(app.put(&format!("/v1/projects/{code}"), &renormalized).await, StatusCode::OK).await;
+    let mut again = body.clone();
+    again["item_code"] = json!(code);
+    ok(app.post("/v1/setup", &again).await).await;
+    let kept = expect(app.get(&format!("/v1/projects/{code}")).await, StatusCode::OK).await;
+    assert_eq!(kept["missing_policy"], "renormalize", "a policy the original cannot name is kept");
 }
 
 async fn invalid_setups_name_the_original_field_and_store_nothing(backend: Backend) {
@@ -132,8 +146,8 @@ async fn invalid_setups_name_the_original_field_and_store_nothing(backend: Backe
         (with(&|b| b["targets"][1]["name"] = json!("pm25")), vec!["targets[1].name", "duplicate"]),
         (with(&|b| b["item_code"] = json!("Not A Slug")), vec!["item_code"]),
         (
-            with(&|b| b["targets"][0]["ranges"][0]["end_value"] = json!("-1")),
-            vec!["targets[0].ranges[0]", "start_value (0) must be less than end_value (-1)"],
+            with(&|b| b["targets"][0]["ranges"][0]["end_value"] = json!("0")),
+            vec!["targets[0].ranges[0].end_value", "start_value and end_value are both 0", "less than start_value"],
         ),
         (
             with(&|b| b["targets"][0]["ranges"][1]["start_value"] = json!(40)),

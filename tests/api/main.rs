@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod backfill;
+mod bands;
 mod compat;
 mod crash;
 mod data;

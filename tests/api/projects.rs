@@ -105,15 +105,15 @@ async fn invalid_projects_are_refused_naming_the_field_and_nothing_is_stored(bac
             "indicators[1].key",
         ),
         (
-            json!({"code": "x", "indicators": [{"key": "a", "weight": 5, "intervals": [{"min": 5, "max": 5, "score": 1}]}]}),
-            "indicators[0].intervals[0]",
+            json!({"code": "x", "indicators": [{"key": "a", "weight": 5, "intervals": [{"start": 5, "end": 5, "score": 1}]}]}),
+            "indicators[0].intervals[0].end",
         ),
         (
-            json!({"code": "x", "indicators": [{"key": "a", "weight": 5, "intervals": [{"min": 0, "max": 10, "score": 1}, {"min": 5, "max": 20, "score": 1}]}]}),
+            json!({"code": "x", "indicators": [{"key": "a", "weight": 5, "intervals": [{"start": 0, "end": 10, "score": 1}, {"start": 20, "end": 5, "score": 1}]}]}),
             "indicators[0].intervals[1]",
         ),
         (
-            json!({"code": "x", "indicators": [{"key": "a", "weight": 5, "intervals": [{"min": 0, "max": 1, "score": -1}]}]}),
+            json!({"code": "x", "indicators": [{"key": "a", "weight": 5, "intervals": [{"start": 0, "end": 1, "score": -1}]}]}),
             "indicators[0].intervals[0].score",
         ),
     ];

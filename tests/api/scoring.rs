@@ -36,7 +36,7 @@ async fn worked_example_with_intervals_scores_25(backend: Backend) {
     assert_eq!(result["value"], 25.0);
     let part = &result["breakdown"][0];
     assert_eq!(part["position"], 0.5);
-    assert_eq!(part["interval"], json!({"min": 50.0, "max": 100.0, "score": 100.0}));
+    assert_eq!(part["interval"], json!({"start": 50.0, "end": 100.0, "score": 100.0}));
     assert_eq!(part["status"], "ok");
     assert_eq!(part["value"], 75.0);
 }

@@ -55,7 +55,7 @@ pub fn ok(data: impl Serialize) -> HttpResponse {
 pub struct Renames<'a> {
     pub fields: &'a [(&'a str, &'a str)],
     /// Whole words rewritten in messages too, where the native wording
-    /// names fields (`min (5) must be less than max (3)`).
+    /// names fields (`start and end are both 5`).
     pub words: &'a [(&'a str, &'a str)],
 }
 

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::envelope::{Bare, CompatError, Envelope, Enveloped, Renames, invalid, ok};
 use super::numbers::Loose;
 use crate::api::AppState;
-use crate::domain::{FieldError, IndicatorSpec, Interval, ProjectSpec, new_code};
+use crate::domain::{FieldError, IndicatorSpec, Interval, MissingPolicy, ProjectSpec, new_code};
 use crate::store::{self, Project};
 
 /// Native validation speaks of indicators and intervals; the UI of targets
@@ -23,10 +23,12 @@ const RENAMES: Renames = Renames {
         ("key", "name"),
         ("intervals", "ranges"),
         ("score", "base_value"),
+        ("start", "start_value"),
+        ("end", "end_value"),
     ],
     words: &[
-        ("min", "start_value"),
-        ("max", "end_value"),
+        ("start", "start_value"),
+        ("end", "end_value"),
         ("score", "base_value"),
         ("indicators", "targets"),
         ("intervals", "ranges"),
@@ -78,7 +80,8 @@ pub struct TargetBody {
     pub ranges: Vec<RangeBody>,
 }
 
-/// Numbers or numeric strings.
+/// Numbers or numeric strings. `start_value` and `end_value` differ;
+/// `start_value > end_value` is a "lower is better" range.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RangeBody {
     #[schema(value_type = f64)]
@@ -132,7 +135,7 @@ impl From<Project> for SetupView {
             ranges: i
                 .intervals
                 .iter()
-                .map(|r| RangeView { start_value: r.min, end_value: r.max, base_value: r.score })
+                .map(|r| RangeView { start_value: r.start, end_value: r.end, base_value: r.score })
                 .collect(),
         });
         Self {
@@ -159,10 +162,10 @@ impl SetupBody {
                 .enumerate()
                 .map(|(j, r)| {
                     let field = |name: &str| format!("{at}.ranges[{j}].{name}");
-                    let min = r.start_value.number(&field("start_value"), &mut errors);
-                    let max = r.end_value.number(&field("end_value"), &mut errors);
+                    let start = r.start_value.number(&field("start_value"), &mut errors);
+                    let end = r.end_value.number(&field("end_value"), &mut errors);
                     let score = r.base_value.number(&field("base_value"), &mut errors);
-                    Some(Interval { min: min?, max: max?, score: score? })
+                    Some(Interval { start: start?, end: end?, score: score? })
                 })
                 .collect();
             indicators.push(IndicatorSpec {
@@ -176,7 +179,9 @@ impl SetupBody {
         }
         let code = Some(self.item_code).filter(|c| !c.is_empty());
         if errors.is_empty() {
-            Ok(ProjectSpec { code, title: self.title, description: self.explain, indicators })
+            // The original has no policy: new projects get its rule.
+            let missing_policy = MissingPolicy::Zero;
+            Ok(ProjectSpec { code, title: self.title, description: self.explain, indicators, missing_policy })
         } else {
             Err(errors)
         }
@@ -215,8 +220,9 @@ pub async fn get(
 /// Create a project (empty `item_code`: a code is assigned) or fully
 /// replace the one with this `item_code`.
 ///
-/// Indicator settings the original shape lacks (`unit`, `max_age_secs`)
-/// are kept for targets whose name stays.
+/// Settings the original shape lacks are kept: the project's
+/// `missing_policy`, and `unit` and `max_age_secs` of targets whose name
+/// stays.
 #[utoipa::path(
     post,
     path = "/v1/setup",
@@ -288,6 +294,7 @@ fn not_found(code: &str) -> CompatError {
 }
 
 fn keep_native_settings(spec: &mut ProjectSpec, stored: &Project) {
+    spec.missing_policy = stored.missing_policy;
     for ind in &mut spec.indicators {
         if let Some(old) = stored.indicators.iter().find(|old| old.key == ind.key) {
             ind.unit.clone_from(&old.unit);

@@ -11,6 +11,7 @@ pub struct Model {
     pub description: String,
     pub revision: i64,
     pub ingest_seq: i64,
+    pub missing_policy: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
