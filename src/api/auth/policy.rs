@@ -81,6 +81,9 @@ mod tests {
         assert_eq!(need(Method::POST, "/v1/projects", ""), (Some(Role::Admin), Scope::AllProjects));
         assert_eq!(need(Method::GET, "/v1/projects/air/index", ""), (Some(Role::Read), air()));
         assert_eq!(need(Method::PUT, "/v1/projects/air/indicators/a", ""), (Some(Role::Admin), air()));
+        assert_eq!(need(Method::POST, "/v1/projects/air/import", ""), (Some(Role::Ingest), air()));
+        assert_eq!(need(Method::POST, "/v1/projects/air/rescore", ""), (Some(Role::Admin), air()));
+        assert_eq!(need(Method::GET, "/v1/jobs/3", ""), (Some(Role::Read), Scope::AllProjects));
         assert_eq!(need(Method::GET, "/v2/nothing", ""), (None, Scope::AllProjects));
     }
 }
