@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::responses::{OPEN, SharedResponses};
-use super::{compat, data, dry_run, health, import, index, indicators, jobs, keys, projects, remote};
+use super::{compat, data, dry_run, health, import, index, indicators, jobs, keys, preview, projects, remote};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,7 @@ use super::{compat, data, dry_run, health, import, index, indicators, jobs, keys
         jobs::rescore,
         jobs::get,
         jobs::list,
+        preview::preview,
         indicators::states,
         indicators::history,
         remote::list,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::params::RangeParams;
+use super::params::{RangeParams, parse_step};
 use super::problem::{ApiError, Problem};
 use super::projects::load_for_read;
 use crate::store::{self, Agg, Bucket, HistoryPoint, IndexResult, Page};
@@ -84,39 +84,5 @@ fn parse_agg(agg: Option<&str>) -> Result<Agg, ApiError> {
         "max" => Ok(Agg::Max),
         "last" => Ok(Agg::Last),
         other => Err(ApiError::invalid("agg", format!("must be avg, min, max or last, got {other:?}"))),
-    }
-}
-
-/// Step in microseconds.
-fn parse_step(step: &str) -> Result<i64, ApiError> {
-    let invalid = || ApiError::invalid("step", format!("{step:?} is not a step such as 30s, 5m, 1h, 1d or 60"));
-    let (digits, unit) = step.split_at(step.find(|c: char| !c.is_ascii_digit()).unwrap_or(step.len()));
-    let n: i64 = digits.parse().map_err(|_| invalid())?;
-    let secs = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(invalid()),
-    };
-    match n.checked_mul(secs * 1_000_000) {
-        Some(us) if n > 0 && n <= 366 * 86_400 => Ok(us),
-        _ => Err(invalid()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn steps_take_units_and_plain_seconds() {
-        assert_eq!(parse_step("30s").unwrap(), 30_000_000);
-        assert_eq!(parse_step("5m").unwrap(), 300_000_000);
-        assert_eq!(parse_step("2h").unwrap(), 7_200_000_000);
-        assert_eq!(parse_step("60").unwrap(), 60_000_000);
-        for bad in ["", "0s", "m", "5w", "-5m", "1.5h"] {
-            assert!(parse_step(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -15,6 +15,7 @@ mod jobs;
 mod keys;
 mod observe;
 mod params;
+mod preview;
 mod problem;
 mod projects;
 mod remote;
@@ -70,6 +71,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(jobs::rescore)
         .service(jobs::get)
         .service(jobs::list)
+        .service(preview::preview)
         .service(indicators::states)
         .service(indicators::history)
         .service(remote::list)

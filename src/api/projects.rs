@@ -126,17 +126,23 @@ pub async fn replace_project(
     body: web::Json<ProjectSpec>,
 ) -> Result<HttpResponse, ApiError> {
     let spec = body.into_inner();
-    let mut errors = spec.validate();
-    errors.extend(too_many_indicators(&state, spec.indicators.len()));
-    if spec.code.as_ref().is_some_and(|c| c != code.as_str()) {
-        errors.push(FieldError::new("code", "must match the code in the URL, or be left out"));
-    }
-    reject_invalid(errors)?;
+    check_replacement(&state, &spec, &code)?;
     super::params::path_slug("code", &code)?;
     let (project, created) = store::replace_project(&state.db, &code, &spec).await?;
     state.projects.clear();
     let status = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
     Ok(with_status(status, project))
+}
+
+/// Validates a full project body sent for the project `code` (a PUT or a
+/// what-if preview).
+pub(crate) fn check_replacement(state: &AppState, spec: &ProjectSpec, code: &str) -> Result<(), ApiError> {
+    let mut errors = spec.validate();
+    errors.extend(too_many_indicators(state, spec.indicators.len()));
+    if spec.code.as_ref().is_some_and(|c| c != code) {
+        errors.push(FieldError::new("code", "must match the code in the URL, or be left out"));
+    }
+    reject_invalid(errors)
 }
 
 /// Delete a project with its history.

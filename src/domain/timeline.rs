@@ -69,16 +69,17 @@ pub fn replay(
     points
 }
 
-/// The index at each of `times` (ascending) from the state before the
+/// `evaluate` at each of `times` (ascending), given the state before the
 /// first of them and the readings up to the last of them: what-if series.
-pub fn sample(
-    score: impl Fn(&HashMap<String, Latest>, DateTime<Utc>) -> Score,
+/// `state` ends as the state after every reading.
+pub fn sample<T>(
+    evaluate: impl Fn(&HashMap<String, Latest>, DateTime<Utc>) -> T,
     state: &mut HashMap<String, Latest>,
     readings: &[Reading],
     times: &[i64],
-) -> Vec<Score> {
+) -> Vec<T> {
     let mut rest = readings;
-    times
+    let values = times
         .iter()
         .map(|&t| {
             let due = rest.iter().take_while(|r| r.at <= t).count();
@@ -86,9 +87,13 @@ pub fn sample(
                 apply(state, reading);
             }
             rest = &rest[due..];
-            score(state, micros(t))
+            evaluate(state, micros(t))
         })
-        .collect()
+        .collect();
+    for reading in rest {
+        apply(state, reading);
+    }
+    values
 }
 
 /// The earliest instant in `[from, before)` at which a value of `state`
@@ -158,11 +163,8 @@ mod tests {
         let (one, two) = ([("a".to_string(), 1.0)], [("a".to_string(), 2.0)]);
         let readings = [Reading { at: 10, values: &one }, Reading { at: 20, values: &two }];
         let mut state = HashMap::new();
-        let got: Vec<f64> =
-            sample(|l, t| score(&specs, MissingPolicy::Zero, l, t), &mut state, &readings, &[5, 10, 15, 25])
-                .iter()
-                .map(|s| s.value)
-                .collect();
+        let evaluate = |l: &HashMap<String, Latest>, t| score(&specs, MissingPolicy::Zero, l, t).value;
+        let got = sample(evaluate, &mut state, &readings, &[5, 10, 15, 25]);
         assert_eq!(got, [0.0, 1.0, 1.0, 2.0]);
     }
 }

@@ -131,19 +131,7 @@ async fn chunk(
     let project = &state.project;
     let newest = state.latest.values().map(|l| l.observed_at.timestamp_micros()).max();
     let to = pending.to.unwrap_or_else(|| newest.max(state.history_end).map_or(pending.cursor, |t| t + 1));
-    let mut readings = store::readings(txn, project.id, pending.cursor, Some(to), budget + 1).await?;
-    let mut until = to;
-    if readings.len() as u64 > budget {
-        // Readings sharing a time share a point, so they share a chunk.
-        let cut = readings[budget as usize].at;
-        readings.retain(|r| r.at < cut);
-        if readings.is_empty() {
-            readings = store::readings(txn, project.id, cut, Some(cut + 1), u64::MAX).await?;
-            until = cut + 1;
-        } else {
-            until = cut;
-        }
-    }
+    let (readings, until) = store::readings_chunk(txn, project.id, pending.cursor, to, budget).await?;
     let mut scratch = store::state_before(txn, project.id, &project.indicators, pending.cursor).await?;
     let views: Vec<Reading> = readings.iter().map(|r| Reading { at: r.at, values: &r.values }).collect();
     let scorer = |l: &HashMap<String, Latest>, t| score(&project.indicators, project.missing_policy, l, t);

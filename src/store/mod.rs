@@ -41,5 +41,5 @@ pub use sources::{
 };
 pub use time::{from_micros, to_micros};
 pub use timeline::{
-    StoredReading, delete_points, history_end, next_observation, readings, stale_projects, state_before,
+    StoredReading, delete_points, history_end, next_observation, readings, readings_chunk, stale_projects, state_before,
 };

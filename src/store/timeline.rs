@@ -58,6 +58,28 @@ pub async fn readings(
     rows.into_iter().map(|(at, text)| Ok(StoredReading { at, values: parse_readings(&text)? })).collect()
 }
 
+/// Readings from `from` on, before `to`, about `budget` of them: readings
+/// sharing a time are never split. Returns them and the exclusive end of
+/// the span they cover (`to` once they reach it).
+pub async fn readings_chunk(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    from: i64,
+    to: i64,
+    budget: u64,
+) -> Result<(Vec<StoredReading>, i64), DbErr> {
+    let mut chunk = readings(db, project_id, from, Some(to), budget + 1).await?;
+    if chunk.len() as u64 <= budget {
+        return Ok((chunk, to));
+    }
+    let cut = chunk[budget as usize].at;
+    chunk.retain(|r| r.at < cut);
+    if chunk.is_empty() {
+        return Ok((readings(db, project_id, cut, Some(cut + 1), u64::MAX).await?, cut + 1));
+    }
+    Ok((chunk, cut))
+}
+
 fn parse_readings(text: &str) -> Result<Vec<(String, f64)>, DbErr> {
     let map: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(text).map_err(|e| DbErr::Custom(format!("unreadable readings {text:?}: {e}")))?;

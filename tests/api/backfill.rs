@@ -15,6 +15,7 @@ on_both_backends!(
     a_bad_line_refuses_the_whole_import_unless_skipped,
     rescore_after_a_weight_change_matches_a_fresh_import,
     a_large_late_insert_is_recomputed_in_bounded_chunks,
+    a_preview_shows_the_draft_beside_the_current_and_stores_nothing,
 );
 
 const CSV: &str = "ts,key,value\n2026-01-01T00:00:00Z,a,10\n2026-01-01T00:00:00Z,b,20\n2026-01-01T00:01:00Z,a,30\n2026-01-01T00:02:00Z,b,40\n";
@@ -127,4 +128,45 @@ async fn a_large_late_insert_is_recomputed_in_bounded_chunks(backend: Backend) {
     assert!(points.iter().skip(1).enumerate().all(|(i, p)| p.1 == 50.0 + (i + 1) as f64 * 0.5), "{points:?}");
     let jobs = expect(app.get("/v1/projects/p/jobs").await, StatusCode::OK).await;
     assert_eq!(jobs[0]["points"], 61, "{jobs}");
+}
+
+async fn a_preview_shows_the_draft_beside_the_current_and_stores_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let project = app.create_project(plain("p", 60.0, 40.0)).await;
+    expect(import(&app, "p", "text/csv", CSV, "").await, StatusCode::OK).await;
+    settled(&app, "p").await;
+    let before = history(&app, "p").await;
+    let mut draft = plain("p", 30.0, 70.0);
+    draft.as_object_mut().unwrap().remove("code");
+    let range = "from=2026-01-01T00:00:00Z&to=2026-01-01T00:02:30Z&step=1m";
+
+    let preview = expect(app.post(&format!("/v1/projects/p/preview?{range}"), &draft).await, StatusCode::OK).await;
+    let bad = plain("p", -1.0, 70.0);
+    let refused = expect_problem(
+        app.post(&format!("/v1/projects/p/preview?{range}"), &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let too_many = "from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&step=1s";
+    let step = expect_problem(
+        app.post(&format!("/v1/projects/p/preview?{too_many}"), &draft).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+
+    let pairs: Vec<(f64, f64)> = preview["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["current"].as_f64().unwrap(), p["draft"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(pairs, [(14.0, 17.0), (26.0, 23.0), (34.0, 37.0)], "{preview}");
+    assert_eq!(preview["points"][2]["at"], "2026-01-01T00:02:00Z");
+    assert!((preview["summary"]["mean_difference"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{preview}");
+    assert_eq!(preview["summary"]["max_difference"], 3.0);
+    assert_eq!(error_fields(&refused), ["indicators[0].weight"]);
+    assert_eq!(error_fields(&step), ["step"]);
+    assert_eq!(history(&app, "p").await, before, "a preview stores nothing");
+    let now = expect(app.get("/v1/projects/p").await, StatusCode::OK).await;
+    assert_eq!(now["revision"], project["revision"]);
 }
