@@ -4,6 +4,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod import_cli;
 pub mod ingest;
 pub mod keys_cli;
 pub mod metrics;

@@ -32,6 +32,8 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Import a backfill (CSV or NDJSON) into a running server, with progress.
+    Import(koi::import_cli::ImportArgs),
     /// Create, list and revoke API keys.
     Key {
         #[command(subcommand)]
@@ -54,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Key { command } => koi::keys_cli::run(&settings, command).await,
+        Command::Import(args) => koi::import_cli::run(&settings, args).await,
         Command::Openapi => {
             println!("{}", koi::api::openapi_json());
             Ok(())

@@ -16,6 +16,7 @@ on_both_backends!(
     rescore_after_a_weight_change_matches_a_fresh_import,
     a_large_late_insert_is_recomputed_in_bounded_chunks,
     a_preview_shows_the_draft_beside_the_current_and_stores_nothing,
+    the_import_command_streams_a_file_and_follows_the_job,
 );
 
 const CSV: &str = "ts,key,value\n2026-01-01T00:00:00Z,a,10\n2026-01-01T00:00:00Z,b,20\n2026-01-01T00:01:00Z,a,30\n2026-01-01T00:02:00Z,b,40\n";
@@ -169,4 +170,34 @@ async fn a_preview_shows_the_draft_beside_the_current_and_stores_nothing(backend
     assert_eq!(history(&app, "p").await, before, "a preview stores nothing");
     let now = expect(app.get("/v1/projects/p").await, StatusCode::OK).await;
     assert_eq!(now["revision"], project["revision"]);
+}
+
+async fn the_import_command_streams_a_file_and_follows_the_job(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(plain("p", 60.0, 40.0)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = (dir.path().join("air.csv"), dir.path().join("bad.csv"));
+    std::fs::write(&good, CSV).unwrap();
+    std::fs::write(&bad, "2026-01-01T00:00:00Z,a,ten\n").unwrap();
+    let run = |file: std::path::PathBuf, address: String| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_koi"))
+                .args(["import", "--project", "p", "--url", &address])
+                .arg(file)
+                .output()
+                .expect("run koi import")
+        })
+    };
+
+    let imported = run(good, app.address.clone()).await.unwrap();
+    let refused = run(bad, app.address.clone()).await.unwrap();
+
+    let (out, err) = (String::from_utf8_lossy(&imported.stdout), String::from_utf8_lossy(&imported.stderr));
+    assert!(imported.status.success(), "{out}\n{err}");
+    assert!(err.contains("100%"), "a progress bar: {err}");
+    assert!(out.contains("stored 4 values in 3 pushes") && out.contains("history recomputed: 3 points"), "{out}");
+    assert_eq!(history(&app, "p").await.len(), 3);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(err.contains("line 1.value") && err.contains("skip_invalid"), "{err}");
 }
