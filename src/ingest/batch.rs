@@ -82,7 +82,10 @@ pub(super) async fn commit(
             let w = work.entry(push.project.as_str()).or_default();
             w.readings.push((at, push.values.clone()));
             w.imported |= imported;
-            times.push((push.project.as_str(), at));
+            // An import is answered with its job, not a point per push.
+            if !imported {
+                times.push((push.project.as_str(), at));
+            }
         }
         asked.push(Ok(times));
     }

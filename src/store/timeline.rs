@@ -51,7 +51,8 @@ pub async fn readings(
     let rows: Vec<(i64, String)> = select
         .order_by_asc(observation_set::Column::ObservedAt)
         .order_by_asc(observation_set::Column::Id)
-        .limit(limit)
+        // The drivers bind limits as signed integers.
+        .limit(Ord::min(limit, i64::MAX as u64))
         .into_tuple()
         .all(db)
         .await?;
