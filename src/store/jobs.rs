@@ -173,7 +173,11 @@ pub async fn find_job(db: &impl ConnectionTrait, id: i64) -> Result<Option<JobVi
         .await?;
     let end = match j.to_at {
         Some(to) => to,
-        None => super::history_end(db, j.project_id).await?.map_or(j.cursor, |end| end + 1),
+        // An open job runs to the newest point or value, whichever is later.
+        None => {
+            let end = super::history_end(db, j.project_id).await?;
+            Ord::max(end, super::timeline::newest_reading(db, j.project_id).await?).map_or(j.cursor, |end| end + 1)
+        }
     };
     let progress = if j.state == "done" || end <= j.from_at {
         if j.state == "done" { 1.0 } else { 0.0 }

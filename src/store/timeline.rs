@@ -31,6 +31,18 @@ pub async fn history_end(db: &impl ConnectionTrait, project_id: i64) -> Result<O
     Ok(end.flatten())
 }
 
+/// The event time of the project's newest reading.
+pub async fn newest_reading(db: &impl ConnectionTrait, project_id: i64) -> Result<Option<i64>, DbErr> {
+    let newest: Option<Option<i64>> = observation_set::Entity::find()
+        .select_only()
+        .column_as(Expr::col(observation_set::Column::ObservedAt).max(), "newest")
+        .filter(observation_set::Column::ProjectId.eq(project_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(newest.flatten())
+}
+
 /// Readings with `from <= at < to`, oldest first and, at one time, in the
 /// order received; at most `limit`.
 pub async fn readings(
