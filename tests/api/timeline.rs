@@ -1,13 +1,17 @@
 //! The history as a function of event time: backfills, late values,
 //! staleness transitions, out-of-order pushes against a reference.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -18,7 +22,6 @@ on_both_backends!(
     a_backfilled_point_sits_at_its_ts,
     a_late_value_recomputes_exactly_the_later_points_it_affects,
     a_value_turning_stale_is_a_point_of_its_own,
-    out_of_order_pushes_give_the_history_of_in_order_pushes,
 );
 
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -135,40 +138,39 @@ async fn a_value_turning_stale_is_a_point_of_its_own(backend: Backend) {
 /// One push of the generated history: seconds after T0, and values.
 type Generated = Vec<(i64, Vec<(&'static str, f64)>)>;
 
-fn generate(rng: &mut StdRng) -> Generated {
-    let mut used = std::collections::HashSet::new();
-    let mut pushes = Vec::new();
-    for _ in 0..rng.random_range(3..25) {
-        let t = rng.random_range(0..60i64);
-        let mut values = Vec::new();
-        for key in ["a", "b", "c"] {
-            // A key at most once per time: ties are broken by arrival,
-            // which differs between the two orders.
-            if rng.random_bool(0.5) && used.insert((t, key)) {
-                values.push((key, rng.random_range(0..100) as f64));
-            }
-        }
-        if !values.is_empty() {
-            pushes.push((t, values));
-        }
-    }
-    pushes
+/// Up to 24 pushes in the first minute, each with some of a, b, c; a key
+/// at most once per time (ties are broken by arrival, which differs
+/// between the two orders).
+fn pushes() -> impl Strategy<Value = Generated> {
+    let push =
+        (0..60i64, proptest::option::of(0..100u8), proptest::option::of(0..100u8), proptest::option::of(0..100u8));
+    proptest::collection::vec(push, 1..24).prop_map(|rows| {
+        let mut used = HashSet::new();
+        rows.into_iter()
+            .map(|(t, a, b, c)| {
+                let values = [("a", a), ("b", b), ("c", c)]
+                    .into_iter()
+                    .filter_map(|(k, v)| v.filter(|_| used.insert((t, k))).map(|v| (k, f64::from(v))))
+                    .collect();
+                (t, values)
+            })
+            .filter(|(_, values): &(i64, Vec<(&str, f64)>)| !values.is_empty())
+            .collect()
+    })
 }
 
 /// The history by brute force: at every time a value changes or turns
 /// stale, each indicator's latest value at that time.
-fn reference(pushes: &Generated) -> Vec<(i64, f64)> {
+fn reference(pushes: &Generated) -> Vec<(String, f64)> {
     let ages: BTreeMap<&str, Option<i64>> = BTreeMap::from([("a", None), ("b", Some(7)), ("c", None)]);
     let weights = BTreeMap::from([("a", 50.0), ("b", 30.0), ("c", 20.0)]);
+    let holds = |vs: &Vec<(&str, f64)>, key: &str| vs.iter().any(|(k, _)| *k == key);
     let mut times: Vec<i64> = pushes.iter().map(|(t, _)| t * 1_000_000).collect();
     for (t, values) in pushes {
-        if values.iter().any(|(k, _)| *k == "b") {
-            let stale = (t + 7) * 1_000_000 + 1;
-            let refreshed =
-                pushes.iter().any(|(u, vs)| u > t && u * 1_000_000 <= stale && vs.iter().any(|(k, _)| *k == "b"));
-            if !refreshed {
-                times.push(stale);
-            }
+        let stale = (t + 7) * 1_000_000 + 1;
+        let refreshed = pushes.iter().any(|(u, vs)| u > t && u * 1_000_000 <= stale && holds(vs, "b"));
+        if holds(values, "b") && !refreshed {
+            times.push(stale);
         }
     }
     times.sort();
@@ -188,20 +190,43 @@ fn reference(pushes: &Generated) -> Vec<(i64, f64)> {
                     (!stale).then_some(v * w / 100.0)
                 })
                 .sum();
-            (at, value)
+            let t = DateTime::from_timestamp_micros(T0 * 1_000_000 + at).unwrap();
+            (t.to_rfc3339_opts(SecondsFormat::AutoSi, true), value)
         })
         .collect()
 }
 
-async fn out_of_order_pushes_give_the_history_of_in_order_pushes(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let mut rng = StdRng::seed_from_u64(11);
-    for case in 0..6 {
-        let pushes = generate(&mut rng);
-        let mut shuffled = pushes.clone();
-        shuffled.shuffle(&mut rng);
-        let mut sorted = pushes.clone();
-        sorted.sort_by_key(|(t, _)| *t);
+/// One server per backend for every generated case, on a runtime that
+/// outlives each case.
+fn shared(backend: Backend) -> &'static TestApp {
+    static APPS: OnceLock<[TestApp; 2]> = OnceLock::new();
+    let apps = APPS.get_or_init(|| {
+        runtime().block_on(async { [spawn_app(Backend::Sqlite).await, spawn_app(Backend::Postgres).await] })
+    });
+    &apps[if backend == Backend::Sqlite { 0 } else { 1 }]
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
+}
+
+/// Pushes `generated` in time order to one project and shuffled to
+/// another; both histories must equal the reference.
+fn in_any_order_the_history_is_the_reference(
+    backend: Backend,
+    generated: Generated,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    static CASE: AtomicUsize = AtomicUsize::new(0);
+    let case = CASE.fetch_add(1, Ordering::Relaxed);
+    let app = shared(backend);
+    let mut shuffled = generated.clone();
+    shuffled.shuffle(&mut StdRng::seed_from_u64(seed));
+    let mut sorted = generated.clone();
+    sorted.sort_by_key(|(t, _)| *t);
+    let expected = reference(&sorted);
+    runtime().block_on(async {
         for (code, order) in [(format!("in{case}"), &sorted), (format!("out{case}"), &shuffled)] {
             let project = json!({"code": code, "indicators": [
                 {"key": "a", "weight": 50}, {"key": "b", "weight": 30, "max_age_secs": 7}, {"key": "c", "weight": 20}
@@ -212,22 +237,35 @@ async fn out_of_order_pushes_give_the_history_of_in_order_pushes(backend: Backen
                     values.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
                 app.push(json!({"project": code, "ts": ts(T0 + t), "values": values})).await;
             }
-            settled(&app, &code).await;
-        }
-
-        let expected: Vec<(String, f64)> = reference(&sorted)
-            .into_iter()
-            .map(|(at, v)| {
-                let t = DateTime::from_timestamp_micros(T0 * 1_000_000 + at).unwrap();
-                (t.to_rfc3339_opts(SecondsFormat::AutoSi, true), v)
-            })
-            .collect();
-        for code in [format!("in{case}"), format!("out{case}")] {
-            let got = history(&app, &code).await;
-            assert_eq!(got.len(), expected.len(), "{code}: {got:?} vs {expected:?} from {pushes:?}");
+            settled(app, &code).await;
+            let got = history(app, &code).await;
+            prop_assert_eq!(got.len(), expected.len(), "{}: {:?} vs {:?} from {:?}", code, got, expected, order);
             for (g, e) in got.iter().zip(&expected) {
-                assert!(g.0 == e.0 && (g.1 - e.1).abs() < 1e-9, "{code}: {g:?} != {e:?} in {got:?} from {shuffled:?}");
+                prop_assert!(
+                    g.0 == e.0 && (g.1 - e.1).abs() < 1e-9,
+                    "{}: {:?} != {:?} in {:?} from {:?}",
+                    code,
+                    g,
+                    e,
+                    got,
+                    order
+                );
             }
         }
+        Ok(())
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn out_of_order_pushes_give_the_reference_history_on_sqlite(generated in pushes(), seed in any::<u64>()) {
+        in_any_order_the_history_is_the_reference(Backend::Sqlite, generated, seed)?;
+    }
+
+    #[test]
+    fn out_of_order_pushes_give_the_reference_history_on_postgres(generated in pushes(), seed in any::<u64>()) {
+        in_any_order_the_history_is_the_reference(Backend::Postgres, generated, seed)?;
     }
 }
