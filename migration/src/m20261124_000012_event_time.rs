@@ -82,7 +82,7 @@ impl MigrationTrait for Migration {
         // observation by a background job.
         db.execute_unprepared(
             "INSERT INTO jobs (kind, project_id, state, from_at, to_at, cursor, points, error, created_at, updated_at) \
-             SELECT 'recompute', project_id, 'queued', MIN(observed_at), NULL, MIN(observed_at), 0, '', MAX(received_at), MAX(received_at) \
+             SELECT 'recompute', project_id, 'pending', MIN(observed_at), NULL, MIN(observed_at), 0, '', MAX(received_at), MAX(received_at) \
              FROM observation_sets GROUP BY project_id",
         )
         .await?;

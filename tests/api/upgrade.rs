@@ -5,7 +5,8 @@ use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
-use crate::helpers::{Backend, expect, fresh_database, spawn_with, test_settings};
+use crate::helpers::{Backend, close, expect, fresh_database, spawn_with, test_settings};
+use crate::timeline::{history, settled};
 
 fn values(page: &Value) -> Vec<f64> {
     page["items"].as_array().unwrap().iter().map(|o| o["value"].as_f64().unwrap()).collect()
@@ -49,6 +50,12 @@ async fn observations_stored_one_per_value_survive_the_upgrade(backend: Backend)
     assert_eq!(fields(&a, "source"), ["push", "pull:7"]);
     assert_eq!(fields(&a, "observed_at"), ["1970-01-01T00:00:01Z", "1970-01-01T00:00:03Z"]);
     assert_eq!(fields(&b, "value"), [0.30000000000000004]);
+    // The upgrade queued a job rebuilding the history by event time.
+    settled(&app, "p").await;
+    let rebuilt = history(&app, "p").await;
+    let times: Vec<&str> = rebuilt.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(times, ["1970-01-01T00:00:01Z", "1970-01-01T00:00:03Z"]);
+    assert!(close(rebuilt[0].1, 0.9) && close(rebuilt[1].1, 1.9), "{rebuilt:?}");
     // Pushing on top of the upgraded store still scores both indicators.
     let result = app.push(serde_json::json!({"project": "p", "values": {"a": 10}})).await;
     assert_eq!(result["value"], 10.0 * 0.5 + 0.30000000000000004 * 0.5);
