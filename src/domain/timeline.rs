@@ -16,8 +16,11 @@ pub struct Reading<'a> {
 
 /// The instant an indicator's value turns stale: the first µs at which
 /// `t - observed_at > max_age_secs`.
+/// `None` when it never does (no maximum age, or one beyond representable
+/// time, which the scorer treats alike).
 pub fn stale_at(spec: &IndicatorSpec, latest: &Latest) -> Option<i64> {
-    spec.max_age_secs.map(|age| latest.observed_at.timestamp_micros().saturating_add(age.saturating_mul(1_000_000)) + 1)
+    let age = spec.max_age_secs?.checked_mul(1_000_000)?;
+    latest.observed_at.timestamp_micros().checked_add(age)?.checked_add(1)
 }
 
 /// Applies a reading to the state: newest event time wins, and of equal
@@ -139,6 +142,13 @@ mod tests {
         let points = replay(&specs, |l, t| score(&specs, MissingPolicy::Zero, l, t), &mut state, &readings, 0, 100 * S);
         let got: Vec<(i64, f64)> = points.iter().map(|(t, s)| (*t, s.value)).collect();
         assert_eq!(got, [(0, 38.0), (5 * S, 38.0), (10 * S + 1, 20.0)]);
+    }
+
+    #[test]
+    fn an_age_beyond_representable_time_never_turns_stale() {
+        let latest = Latest { value: 1.0, observed_at: micros(0) };
+        assert_eq!(stale_at(&spec("a", 1.0, Some(i64::MAX)), &latest), None);
+        assert_eq!(stale_at(&spec("a", 1.0, Some(1)), &latest), Some(S + 1));
     }
 
     #[test]

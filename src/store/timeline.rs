@@ -210,14 +210,16 @@ pub async fn stale_projects(db: &impl ConnectionTrait, now: i64) -> Result<Vec<S
     let param = if backend == sea_orm::DbBackend::Postgres { "$1" } else { "?" };
     // stale_at = observed_at + max_age + 1 µs; due when stale_at <= now and
     // after the newest point (no point: nothing computed yet, nothing due).
+    // Ages past ~285 years never come (and would overflow the sum).
     let sql = format!(
-        "SELECT DISTINCT p.code FROM latest_values lv \
+        "SELECT DISTINCT code FROM (SELECT p.code AS code, \
+         CASE WHEN i.max_age_secs <= 9000000000 THEN lv.observed_at + i.max_age_secs * 1000000 END AS aged, \
+         (SELECT MAX(r.at) FROM results r WHERE r.project_id = lv.project_id) AS newest \
+         FROM latest_values lv \
          JOIN indicators i ON i.project_id = lv.project_id AND i.key = lv.indicator_key \
          JOIN projects p ON p.id = lv.project_id \
-         WHERE i.max_age_secs IS NOT NULL \
-         AND lv.observed_at + i.max_age_secs * 1000000 < {param} \
-         AND lv.observed_at + i.max_age_secs * 1000000 >= \
-         (SELECT MAX(r.at) FROM results r WHERE r.project_id = lv.project_id)"
+         WHERE i.max_age_secs IS NOT NULL) AS due \
+         WHERE aged < {param} AND aged >= newest"
     );
     let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [now.into()])).await?;
     rows.iter().map(|r| r.try_get_by_index(0)).collect()

@@ -108,6 +108,11 @@ async fn a_value_turning_stale_is_a_point_of_its_own(backend: Backend) {
     let app = spawn_app(backend).await;
     let project = json!({"code": "p", "indicators": [{"key": "a", "weight": 100, "max_age_secs": 10}]});
     app.create_project(project).await;
+    // An age beyond representable time never comes, and must not upset
+    // the sweep for the other projects.
+    let forever = json!({"code": "forever", "indicators": [{"key": "a", "weight": 100, "max_age_secs": i64::MAX / 2}]});
+    app.create_project(forever).await;
+    app.push(json!({"project": "forever", "values": {"a": 1}})).await;
     let old = Utc::now().timestamp() - 100;
 
     // Recomputed history: the instant is written with the value.
