@@ -42,8 +42,9 @@ pub struct DatabaseSettings {
     pub writers: usize,
     /// Most pushes committed in one transaction.
     pub max_batch: usize,
-    /// Most readings one transaction recomputes of a project's history
-    /// (late values, imports, rescores); the rest is done in later ones.
+    /// Most stored pushes one transaction recomputes of a project's history
+    /// (late values, imports, rescores) or stores of an import; the rest is
+    /// done in later ones.
     pub recompute_batch: u64,
     /// How often `koi serve` runs pending recompute jobs and writes the
     /// points of values that turned stale.
@@ -109,7 +110,7 @@ impl Default for DatabaseSettings {
             connect_timeout_secs: 3,
             writers: 0,
             max_batch: 1000,
-            recompute_batch: 5000,
+            recompute_batch: 1000,
             upkeep_tick_ms: 1000,
         }
     }

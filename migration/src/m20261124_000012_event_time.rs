@@ -13,6 +13,21 @@ enum Point {
 }
 
 #[derive(DeriveIden)]
+enum Imports {
+    Table,
+    Id,
+    ProjectId,
+    State,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ObservationSets {
+    Table,
+    ImportId,
+}
+
+#[derive(DeriveIden)]
 enum Jobs {
     Table,
     Id,
@@ -36,7 +51,9 @@ const NEW: &str = "idx_results_event_time";
 /// (recomputing history after late values, rescoring after a config
 /// change) are stored so they survive a restart; a project has at most one
 /// job still to run, whose `cursor..to_at` is the range of its history not
-/// yet recomputed.
+/// yet recomputed. An import is stored in chunks of its own transactions,
+/// invisible (`observation_sets.import_id` of an `imports` row still
+/// `staging`) until one small transaction publishes it.
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -77,6 +94,25 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Imports::Table)
+                    .col(id(Imports::Id))
+                    .col(big(Imports::ProjectId))
+                    .col(string(Imports::State))
+                    .col(big(Imports::UpdatedAt))
+                    .foreign_key(&mut belongs_to_project(Imports::Table, Imports::ProjectId))
+                    .to_owned(),
+            )
+            .await?;
+        let import_id = ColumnDef::new(ObservationSets::ImportId).big_integer().null().to_owned();
+        manager.alter_table(Table::alter().table(ObservationSets::Table).add_column(import_id).to_owned()).await?;
+        // Partial: pushes (no import) add no entry to it.
+        db.execute_unprepared(
+            "CREATE INDEX idx_observation_sets_import ON observation_sets (import_id) WHERE import_id IS NOT NULL",
+        )
+        .await?;
         // History stored before event time was stamped with the time it was
         // computed: every project with values is recomputed from its first
         // observation by a background job.
@@ -91,6 +127,16 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_table(manager, Jobs::Table).await?;
+        // Imports still staged were never acknowledged.
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "DELETE FROM observation_sets WHERE import_id IN (SELECT id FROM imports WHERE state = 'staging')",
+        )
+        .await?;
+        drop_index(manager, ObservationSets::Table, "idx_observation_sets_import").await?;
+        let drop = Table::alter().table(ObservationSets::Table).drop_column(ObservationSets::ImportId).to_owned();
+        manager.alter_table(drop).await?;
+        drop_table(manager, Imports::Table).await?;
         manager.create_index(history_index(OLD, Results::ComputedAt)).await?;
         drop_index(manager, Results::Table, NEW).await?;
         manager.alter_table(Table::alter().table(Results::Table).drop_column(Point::At).to_owned()).await

@@ -105,7 +105,8 @@ pub async fn import(
         return Err(ApiError::invalid("body", "no values to import; send NDJSON pushes or CSV lines ts,key,value"));
     }
     let (observations, pushes) = (lines.observations, lines.pushes.len());
-    let job = state.ingestor.import(lines.pushes).await?;
+    let chunk = state.settings.database.recompute_batch as usize;
+    let job = state.ingestor.import(&project.code, lines.pushes, chunk).await?;
     let job = match job {
         Some(id) => Some(view(&state, id).await?),
         None => None,

@@ -39,10 +39,26 @@ pub(super) async fn commit(
     let mut observations = Vec::new();
     let mut runs = Vec::new();
     let mut asked: Vec<Asked> = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let (pushes, source, run, imported) = match &job.task {
-            Task::Push { pushes, source, run } => (pushes, source.as_str(), run.as_ref(), false),
-            Task::Import { pushes } => (pushes, "import", None, true),
+    // Rows of import chunks, each import's hidden until it is published.
+    let mut staged = Vec::new();
+    let mut begun: HashMap<usize, i64> = HashMap::new();
+    for (n, job) in jobs.iter().enumerate() {
+        let (pushes, source, run, import) = match &job.task {
+            Task::Push { pushes, source, run } => (pushes, source.as_str(), run.as_ref(), None),
+            Task::ImportChunk { import, pushes } => (pushes, "import", None, Some(*import)),
+            Task::ImportBegin { project } => {
+                if let Some(state) = states[project.as_str()].as_ref() {
+                    begun.insert(n, store::begin_import(&txn, state.project.id).await?);
+                }
+                asked.push(Ok(Vec::new()));
+                continue;
+            }
+            Task::ImportPublish { project, import, from, latest } => {
+                store::mark_import(&txn, *import, true).await?;
+                work.entry(project).or_default().import = Some((*from, latest.clone()));
+                asked.push(Ok(Vec::new()));
+                continue;
+            }
             Task::Recompute { project } | Task::Sweep { project } => {
                 work.entry(project).or_default().recompute |= matches!(job.task, Task::Recompute { .. });
                 asked.push(Ok(Vec::new()));
@@ -68,30 +84,31 @@ pub(super) async fn commit(
             let values = pushes.iter().flat_map(|p| p.values.iter().cloned()).collect();
             runs.push(run_record(run, values, Vec::new()));
         }
+        let new_sets = pushes.iter().map(|push| NewObservations {
+            project_id: states[push.project.as_str()].as_ref().expect("checked above").project.id,
+            values: push.values.clone(),
+            observed_at: store::to_micros(push.observed_at.unwrap_or(now)),
+            received_at: store::to_micros(now),
+            source: source.to_string(),
+        });
+        if let Some(import) = import {
+            staged.push(store::observation_rows(&new_sets.collect::<Vec<_>>(), Some(import)));
+            store::mark_import(&txn, import, false).await?;
+            asked.push(Ok(Vec::new()));
+            continue;
+        }
         let mut times = Vec::with_capacity(pushes.len());
-        for push in pushes {
-            let project = &states[push.project.as_str()].as_ref().expect("checked above").project;
-            let at = store::to_micros(push.observed_at.unwrap_or(now));
-            observations.push(NewObservations {
-                project_id: project.id,
-                values: push.values.clone(),
-                observed_at: at,
-                received_at: store::to_micros(now),
-                source: source.to_string(),
-            });
+        for (push, set) in pushes.iter().zip(new_sets) {
             let w = work.entry(push.project.as_str()).or_default();
-            w.readings.push((at, push.values.clone()));
-            w.imported |= imported;
-            // An import is answered with its job, not a point per push.
-            if !imported {
-                times.push((push.project.as_str(), at));
-            }
+            w.readings.push((set.observed_at, push.values.clone()));
+            times.push((push.project.as_str(), set.observed_at));
+            observations.push(set);
         }
         asked.push(Ok(times));
     }
     let reads_back = work.iter().any(|(code, w)| states[code].as_ref().is_some_and(|s| w.reads_back(s)));
     if reads_back {
-        store::insert_all(&txn, vec![store::observation_rows(&observations)]).await?;
+        store::insert_all(&txn, vec![store::observation_rows(&observations, None)]).await?;
     }
     let mut done: HashMap<&str, history::Done> = HashMap::new();
     for (code, w) in &work {
@@ -111,8 +128,9 @@ pub(super) async fn commit(
     }
     let mut rows = vec![store::latest_rows(&changed), store::result_rows(&result_projects, &results)];
     if !reads_back {
-        rows.push(store::observation_rows(&observations));
+        rows.push(store::observation_rows(&observations, None));
     }
+    rows.append(&mut staged);
     store::insert_all(&txn, rows).await?;
     for (source_id, run, owner) in &runs {
         store::record_run(&txn, *source_id, run, owner.as_deref()).await?;
@@ -127,6 +145,11 @@ pub(super) async fn commit(
             }
         };
         let mut answer = Done { results: Vec::with_capacity(times.len()), ..Done::default() };
+        if let Some(import) = begun.get(&outcomes.len()) {
+            answer.job = Some(*import);
+            outcomes.push(Ok(answer));
+            continue;
+        }
         for (code, at) in times {
             let found = done.get(code).and_then(|d| d.points.get(&at)).cloned();
             let project = &states[code].as_ref().expect("accepted").project;

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
+use super::Readings;
 use super::states::State;
 use crate::domain::{Latest, Reading, Score, apply, replay, score};
 use crate::store::{self, IndexResult, Project};
@@ -15,10 +16,11 @@ use crate::store::{self, IndexResult, Project};
 /// What a transaction asks of one project's history.
 #[derive(Default)]
 pub(super) struct Work {
-    /// New readings in the order received: (event time µs, values).
-    pub readings: Vec<(i64, Vec<(String, f64)>)>,
-    /// Readings from an import: always recomputed through the job.
-    pub imported: bool,
+    /// New readings in the order received.
+    pub readings: Readings,
+    /// A published import: its first time, and each indicator's newest
+    /// value in it; the history from that time on is recomputed by the job.
+    pub import: Option<(i64, Readings)>,
     /// Recompute `from..to` under the current configuration.
     pub rescore: Option<(i64, Option<i64>)>,
     /// Do a chunk of the pending job.
@@ -29,7 +31,7 @@ impl Work {
     /// Whether this work reads the history back from the database (so the
     /// transaction's readings must be inserted first).
     pub fn reads_back(&self, state: &State) -> bool {
-        self.imported
+        self.import.is_some()
             || self.rescore.is_some()
             || self.recompute
             || state.pending.is_some()
@@ -61,29 +63,29 @@ pub(super) async fn run(
 ) -> Result<Done, DbErr> {
     let mut done = Done::default();
     let end = state.history_end;
-    let (late, tail): (Vec<_>, Vec<_>) =
-        work.readings.iter().partition(|(at, _)| work.imported || end.is_some_and(|end| *at < end));
+    let (late, tail): (Vec<_>, Vec<_>) = work.readings.iter().partition(|(at, _)| end.is_some_and(|end| *at < end));
     for (at, values) in &late {
         apply(&mut state.latest, &Reading { at: *at, values });
         done.touched.extend(values.iter().map(|(k, _)| k.clone()));
     }
     let project_id = state.project.id;
-    if work.imported
-        && let Some(first) = late.iter().map(|(at, _)| *at).min()
-    {
-        state.pending = Some(store::widen(txn, project_id, state.pending, "recompute", first, None).await?);
-    } else {
-        for (at, values) in &late {
-            let to = affected_until(txn, project_id, values, *at, end).await?;
-            state.pending = Some(store::widen(txn, project_id, state.pending, "recompute", *at, to).await?);
+    for (at, values) in &late {
+        let to = affected_until(txn, project_id, values, *at, end).await?;
+        state.pending = Some(store::widen(txn, project_id, state.pending, "recompute", *at, to).await?);
+    }
+    if let Some((from, newest)) = &work.import {
+        for (at, values) in newest {
+            apply(&mut state.latest, &Reading { at: *at, values });
+            done.touched.extend(values.iter().map(|(k, _)| k.clone()));
         }
+        state.pending = Some(store::widen(txn, project_id, state.pending, "recompute", *from, None).await?);
     }
     if let Some((from, to)) = work.rescore {
         state.pending = Some(store::widen(txn, project_id, state.pending, "rescore", from, to).await?);
     }
     done.job = state.pending.map(|p| p.job);
     if let Some(pending) = state.pending
-        && (work.recompute || work.rescore.is_some() || !late.is_empty())
+        && (work.recompute || work.rescore.is_some() || work.import.is_some() || !late.is_empty())
     {
         chunk(txn, state, pending, now, budget, &mut done).await?;
     }

@@ -12,6 +12,7 @@ mod states;
 pub mod upkeep;
 mod writer;
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
@@ -77,8 +78,12 @@ struct Job {
 enum Task {
     /// Pushes stored together or not at all.
     Push { pushes: Vec<Push>, source: String, run: Option<RunUpdate> },
-    /// A backfill of one project: its history is recomputed by its job.
-    Import { pushes: Vec<Push> },
+    /// Starts an import of the project (answered with its id as `job`).
+    ImportBegin { project: String },
+    /// Stores pushes of an import, hidden until it is published.
+    ImportChunk { import: i64, pushes: Vec<Push> },
+    /// Shows the import's values and recomputes the history from `from` on.
+    ImportPublish { project: String, import: i64, from: i64, latest: Readings },
     /// A chunk of the project's pending recompute job.
     Recompute { project: String },
     /// Points for the values that turned stale since the newest point.
@@ -91,20 +96,42 @@ enum Task {
 impl Task {
     fn projects(&self) -> Box<dyn Iterator<Item = &str> + '_> {
         match self {
-            Task::Push { pushes, .. } | Task::Import { pushes } => Box::new(pushes.iter().map(|p| p.project.as_str())),
-            Task::Recompute { project } | Task::Sweep { project } | Task::Rescore { project, .. } => {
-                Box::new(std::iter::once(project.as_str()))
+            Task::Push { pushes, .. } | Task::ImportChunk { pushes, .. } => {
+                Box::new(pushes.iter().map(|p| p.project.as_str()))
             }
+            Task::ImportBegin { project }
+            | Task::ImportPublish { project, .. }
+            | Task::Recompute { project }
+            | Task::Sweep { project }
+            | Task::Rescore { project, .. } => Box::new(std::iter::once(project.as_str())),
         }
     }
 
     /// Its weight in a batch: pushes, or a whole batch for a recompute.
     fn size(&self, max_batch: usize) -> usize {
         match self {
-            Task::Push { pushes, .. } | Task::Import { pushes } => pushes.len(),
+            Task::Push { pushes, .. } | Task::ImportChunk { pushes, .. } => pushes.len(),
             _ => max_batch,
         }
     }
+}
+
+/// Values by event time (µs).
+type Readings = Vec<(i64, Vec<(String, f64)>)>;
+
+/// Each indicator's newest value among `pushes` (of equal times, the last),
+/// as readings.
+fn newest_values(pushes: &[Push]) -> Readings {
+    let mut newest: HashMap<&str, (i64, f64)> = HashMap::new();
+    for push in pushes {
+        let at = push.observed_at.map_or(i64::MIN, |t| t.timestamp_micros());
+        for (key, value) in &push.values {
+            if newest.get(key.as_str()).is_none_or(|(t, _)| at >= *t) {
+                newest.insert(key, (at, *value));
+            }
+        }
+    }
+    newest.into_iter().map(|(key, (at, value))| (at, vec![(key.to_string(), value)])).collect()
 }
 
 /// Handle to the writer tasks; cheap to clone.
@@ -164,10 +191,30 @@ impl Ingestor {
         Ok(self.submit(Task::Push { pushes, source, run: Some(run) }).await?.results)
     }
 
-    /// Stores a backfill of one project in one transaction; its history is
-    /// recomputed by the returned job.
-    pub async fn import(&self, pushes: Vec<Push>) -> Result<Option<i64>, IngestError> {
-        Ok(self.submit(Task::Import { pushes }).await?.job)
+    /// Stores a backfill of one project: in chunks of `chunk` pushes, each
+    /// its own transaction, hidden until a last small transaction shows
+    /// them all; then the history from the first imported time on is
+    /// recomputed by the returned job. Untimed pushes get the import's
+    /// receive time.
+    pub async fn import(&self, project: &str, pushes: Vec<Push>, chunk: usize) -> Result<Option<i64>, IngestError> {
+        let now = Utc::now();
+        let mut pushes = pushes;
+        pushes.iter_mut().for_each(|p| p.observed_at = p.observed_at.or(Some(now)));
+        let from = pushes.iter().filter_map(|p| p.observed_at).map(|t| t.timestamp_micros()).min();
+        let Some(from) = from else { return Ok(None) };
+        let latest = newest_values(&pushes);
+        let project = project.to_string();
+        let begun = self.submit(Task::ImportBegin { project: project.clone() }).await?;
+        let import = begun.job.ok_or_else(|| IngestError::Db(DbErr::RecordNotFound(format!("project {project:?}"))))?;
+        let mut rest = pushes.into_iter();
+        loop {
+            let pushes: Vec<Push> = rest.by_ref().take(chunk.max(1)).collect();
+            if pushes.is_empty() {
+                break;
+            }
+            self.submit(Task::ImportChunk { import, pushes }).await?;
+        }
+        Ok(self.submit(Task::ImportPublish { project, import, from, latest }).await?.job)
     }
 
     /// Does a chunk of the project's recompute job; whether more is left.

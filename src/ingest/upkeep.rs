@@ -1,6 +1,7 @@
 //! Background upkeep of every project's history: runs pending recompute
 //! jobs a chunk at a time, and writes the point of each value that turns
-//! stale (the instant it does, within a tick of it happening).
+//! stale (the instant it does, within a tick of it happening), and tidies
+//! the rows of finished or abandoned imports.
 
 use std::time::Duration;
 
@@ -10,6 +11,9 @@ use tokio::sync::watch;
 
 use super::Ingestor;
 use crate::store;
+
+/// Rows of a published or abandoned import tidied per statement.
+const TIDY_BATCH: u64 = 5_000;
 
 /// Runs until `stop` turns true; each tick is one pass.
 pub async fn run(db: DatabaseConnection, ingestor: Ingestor, tick: Duration, mut stop: watch::Receiver<bool>) {
@@ -48,5 +52,7 @@ async fn pass(db: &DatabaseConnection, ingestor: &Ingestor, stop: &watch::Receiv
     for code in store::stale_projects(db, Utc::now().timestamp_micros()).await? {
         ingestor.sweep(&code).await?;
     }
+    // Small batches: other writes go on between them.
+    while !*stop.borrow() && store::tidy_imports(db, TIDY_BATCH).await? > 0 {}
     Ok(())
 }

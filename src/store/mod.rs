@@ -6,6 +6,7 @@ mod checkpoint;
 mod connect;
 pub mod entity;
 mod flush;
+mod imports;
 mod jobs;
 mod keys;
 mod observations;
@@ -21,6 +22,7 @@ pub use bulk::insert_all;
 pub use checkpoint::checkpoint_wal;
 pub use connect::{connect, migrate};
 pub use flush::{Flush, connect_ingest};
+pub use imports::{begin_import, mark_import, tidy_imports};
 pub use jobs::{
     JobView, Pending, advance, find_job, note_failure, pending_job, project_jobs, projects_with_jobs, widen,
 };

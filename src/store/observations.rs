@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::bulk::{Insert, Rows};
 use super::entity::{latest_value, observation_set};
+use super::imports::visible;
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, from_micros, to_micros};
 use crate::domain::Latest;
@@ -35,22 +36,26 @@ pub struct NewObservations {
     pub source: String,
 }
 
-/// The rows storing `sets`, for `store::insert_all`.
-pub fn observation_rows(sets: &[NewObservations]) -> Rows<'static> {
+/// The rows storing `sets`, for `store::insert_all`; with `import`, hidden
+/// until that import is published.
+pub fn observation_rows(sets: &[NewObservations], import: Option<i64>) -> Rows<'static> {
     let rows = sets
         .iter()
         .map(|o| {
-            vec![
+            let mut row = vec![
                 o.project_id.into(),
                 o.observed_at.into(),
                 o.received_at.into(),
                 o.source.as_str().into(),
                 readings(&o.values).into(),
-            ]
+            ];
+            row.extend(import.map(sea_orm::Value::from));
+            row
         })
         .collect();
-    const COLUMNS: &[&str] = &["project_id", "observed_at", "received_at", "source", "readings"];
-    Rows { insert: Insert { table: "observation_sets", columns: COLUMNS, suffix: "" }, rows }
+    const COLUMNS: &[&str] = &["project_id", "observed_at", "received_at", "source", "readings", "import_id"];
+    let columns = if import.is_some() { COLUMNS } else { &COLUMNS[..5] };
+    Rows { insert: Insert { table: "observation_sets", columns, suffix: "" }, rows }
 }
 
 /// `{"key": value, ...}`; keys are slugs, so they need no escaping and a
@@ -92,8 +97,10 @@ pub async fn observation_history(
     key: &str,
     page: &PageRequest,
 ) -> Result<Page<Observation>, DbErr> {
-    let select =
-        observation_set::Entity::find().filter(observation_set::Column::ProjectId.eq(project_id)).filter(holding(key));
+    let select = observation_set::Entity::find()
+        .filter(observation_set::Column::ProjectId.eq(project_id))
+        .filter(holding(key))
+        .filter(visible());
     let rows = page.apply(select, observation_set::Column::ObservedAt, observation_set::Column::Id).all(db).await?;
     let rows = rows
         .into_iter()

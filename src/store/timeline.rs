@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use super::breakdown;
 use super::entity::{observation_set, result};
 use super::from_micros;
+use super::imports::visible;
 use super::observations::holding;
 use crate::domain::{IndicatorSpec, Latest};
 
@@ -37,6 +38,7 @@ pub async fn newest_reading(db: &impl ConnectionTrait, project_id: i64) -> Resul
         .select_only()
         .column_as(Expr::col(observation_set::Column::ObservedAt).max(), "newest")
         .filter(observation_set::Column::ProjectId.eq(project_id))
+        .filter(visible())
         .into_tuple()
         .one(db)
         .await?;
@@ -56,7 +58,8 @@ pub async fn readings(
         .select_only()
         .columns([observation_set::Column::ObservedAt, observation_set::Column::Readings])
         .filter(observation_set::Column::ProjectId.eq(project_id))
-        .filter(observation_set::Column::ObservedAt.gte(from));
+        .filter(observation_set::Column::ObservedAt.gte(from))
+        .filter(visible());
     if let Some(to) = to {
         select = select.filter(observation_set::Column::ObservedAt.lt(to));
     }
@@ -114,6 +117,7 @@ pub async fn next_observation(
         .filter(observation_set::Column::ProjectId.eq(project_id))
         .filter(observation_set::Column::ObservedAt.gt(at))
         .filter(holding(key))
+        .filter(visible())
         .order_by_asc(observation_set::Column::ObservedAt)
         .limit(1)
         .into_tuple()
@@ -175,6 +179,7 @@ async fn latest_reading(
         .filter(observation_set::Column::ProjectId.eq(project_id))
         .filter(observation_set::Column::ObservedAt.lt(before))
         .filter(holding(key))
+        .filter(visible())
         .order_by_desc(observation_set::Column::ObservedAt)
         .order_by_desc(observation_set::Column::Id)
         .limit(1)

@@ -82,13 +82,15 @@ async fn every_acknowledged_push_survives_kill_9_under_load(backend: Backend) {
 const IMPORT_LINES: u64 = 5_000;
 
 /// Imports of 5,000 values each, one after the other, with KOI killed while
-/// they run: an acknowledged import is all there, any other all or nothing.
+/// they run: an acknowledged import is all there, any other all or nothing
+/// (its chunks stored before the kill stay hidden).
 async fn an_import_killed_midway_is_all_or_nothing(backend: Backend) {
     let (db_url, _dir) = fresh_database(backend).await;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
-    let mut koi = start_koi(&db_url, port, &[], Stdio::null());
+    // Five chunks per import, so the kill can come between two of them.
+    let mut koi = start_koi(&db_url, port, &[("KOI__DATABASE__RECOMPUTE_BATCH", "1000")], Stdio::null());
     wait_until_up(&client, &format!("{base}/ready")).await;
     let project = json!({"code": "crash", "indicators": [{"key": "a", "weight": 100}]});
     expect(client.post(format!("{base}/v1/projects")).json(&project).send().await.unwrap(), StatusCode::CREATED).await;

@@ -2,6 +2,7 @@
 //! modules of `store`.
 
 pub mod api_key;
+pub mod import;
 pub mod indicator;
 pub mod job;
 pub mod latest_value;

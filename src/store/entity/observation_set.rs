@@ -11,6 +11,8 @@ pub struct Model {
     pub source: String,
     /// JSON object: indicator key to value.
     pub readings: String,
+    /// The import that stored it; hidden while that import is staging.
+    pub import_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
