@@ -36,55 +36,8 @@ read -r _ _ quiet_p99 _ _ < <(push_load 5)
 push_load 10 >"$work/import-load" &
 load=$!
 sleep 1
-python3 - "$base" "$work/import.csv" "$VALUES" <<'PY'
-import json, sys, time, urllib.request
-base, path, values = sys.argv[1], sys.argv[2], int(sys.argv[3])
-def call(method, url, body=None, ctype="application/json"):
-    req = urllib.request.Request(url, body, {"content-type": ctype}, method=method)
-    return json.load(urllib.request.urlopen(req, timeout=600))
-def settled(code):
-    while any(j["state"] != "done" for j in call("GET", f"{base}/v1/projects/{code}/jobs")):
-        time.sleep(0.05)
-started = time.monotonic()
-with open(path, "rb") as f:
-    report = call("POST", f"{base}/v1/projects/imp/import", f.read(), "text/csv")
-stored = time.monotonic() - started
-settled("imp")
-total = time.monotonic() - started
-assert report["observations"] == values, report
-points = 0
-cursor = ""
-while True:
-    page = call("GET", f"{base}/v1/projects/imp/index/history?limit=1000{cursor}")
-    points += len(page["items"])
-    if not page.get("next_cursor"):
-        break
-    cursor = "&cursor=" + page["next_cursor"]
-assert points == values // 10, points
-print(f"| import {values:,} values ({values // 10:,} timestamps) | {stored:.1f} s stored | {total:.1f} s with history | {values / total:,.0f} values/s |")
-PY
+python3 "$(dirname "$0")/import_bench.py" import "$base" "$work/import.csv" "$VALUES"
 wait "$load"
 read -r _ _ loaded_p99 _ bad < <(cat "$work/import-load")
 echo "| pushes to another project (wrk -c10) | p99 $quiet_p99 ms alone | p99 $loaded_p99 ms during the import | $bad errors |"
-python3 - "$base" <<'PY'
-import json, sys, time, urllib.request
-base = sys.argv[1]
-def call(method, url, body=None, ctype="application/json"):
-    req = urllib.request.Request(url, body, {"content-type": ctype}, method=method)
-    return json.load(urllib.request.urlopen(req, timeout=600))
-def settled(code):
-    while any(j["state"] != "done" for j in call("GET", f"{base}/v1/projects/{code}/jobs")):
-        time.sleep(0.05)
-# Late value: 10,000 points in order without k0, then a k0 value before all
-# of them: every later point changes.
-for batch in range(20):
-    body = [{"project": "late", "ts": f"2026-01-01T{(batch * 500 + i) // 3600:02}:{(batch * 500 + i) // 60 % 60:02}:{(batch * 500 + i) % 60:02}Z",
-             "values": {f"k{k}": (batch + i + k) % 100 for k in range(1, 10)}} for i in range(500)]
-    call("POST", f"{base}/v1/data", json.dumps(body).encode())
-started = time.monotonic()
-call("POST", f"{base}/v1/data", json.dumps({"project": "late", "ts": "2025-12-31T23:00:00Z", "values": {"k0": 1}}).encode())
-answered = time.monotonic() - started
-settled("late")
-total = time.monotonic() - started
-print(f"| push before 10,000 later points | {answered * 1000:.0f} ms answered | {total * 1000:.0f} ms with history | - |")
-PY
+python3 "$(dirname "$0")/import_bench.py" late "$base"

@@ -121,6 +121,21 @@ impl IndicatorSpec {
     }
 }
 
+#[cfg(test)]
+impl IndicatorSpec {
+    /// An indicator without intervals, for tests.
+    pub fn plain(key: &str, weight: f64) -> Self {
+        Self {
+            key: key.into(),
+            title: String::new(),
+            unit: String::new(),
+            weight,
+            intervals: vec![],
+            max_age_secs: None,
+        }
+    }
+}
+
 /// Sum of indicator weights, reported so admins see when it is not 100.
 pub fn weight_sum(indicators: &[IndicatorSpec]) -> f64 {
     indicators.iter().map(|i| i.weight).sum()
@@ -141,14 +156,7 @@ mod tests {
     use super::*;
 
     fn indicator(key: &str, weight: f64) -> IndicatorSpec {
-        IndicatorSpec {
-            key: key.into(),
-            title: String::new(),
-            unit: String::new(),
-            weight,
-            intervals: vec![],
-            max_age_secs: None,
-        }
+        IndicatorSpec::plain(key, weight)
     }
 
     fn project(indicators: Vec<IndicatorSpec>) -> ProjectSpec {

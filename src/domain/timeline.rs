@@ -119,14 +119,7 @@ mod tests {
     use crate::domain::{MissingPolicy, score};
 
     fn spec(key: &str, weight: f64, max_age_secs: Option<i64>) -> IndicatorSpec {
-        IndicatorSpec {
-            key: key.into(),
-            title: String::new(),
-            unit: String::new(),
-            weight,
-            intervals: vec![],
-            max_age_secs,
-        }
+        IndicatorSpec { max_age_secs, ..IndicatorSpec::plain(key, weight) }
     }
 
     const S: i64 = 1_000_000;
