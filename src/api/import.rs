@@ -49,7 +49,11 @@ pub struct ImportReport {
 #[utoipa::path(
     tag = "data",
     params(("code" = String, Path, description = "Project code"), ImportParams),
-    request_body(content = String, description = "NDJSON or CSV lines", content_type = "application/x-ndjson"),
+    request_body(
+        content = String,
+        description = "NDJSON or CSV lines; any Content-Type (`text/csv` selects CSV, see `format`)",
+        content_type = "text/plain"
+    ),
     responses(
         (status = 200, description = "Stored", body = ImportReport),
         (status = 404, body = Problem, content_type = "application/problem+json"),
