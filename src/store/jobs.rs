@@ -20,6 +20,8 @@ const OPEN: [&str; 2] = ["pending", "running"];
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pending {
     pub job: i64,
+    /// Start of the whole range, for its progress.
+    pub from: i64,
     pub cursor: i64,
     /// Exclusive end; `None`: to the end of the history.
     pub to: Option<i64>,
@@ -62,7 +64,7 @@ pub async fn pending_job(db: &impl ConnectionTrait, project_id: i64) -> Result<O
         .order_by_asc(job::Column::Id)
         .one(db)
         .await?;
-    Ok(row.map(|j| Pending { job: j.id, cursor: j.cursor, to: j.to_at }))
+    Ok(row.map(|j| Pending { job: j.id, from: j.from_at, cursor: j.cursor, to: j.to_at }))
 }
 
 /// Makes sure `from..to` gets recomputed: widens the project's pending job,
@@ -92,10 +94,11 @@ pub async fn widen(
         }
         .insert(txn)
         .await?;
-        return Ok(Pending { job: row.id, cursor: from, to });
+        return Ok(Pending { job: row.id, from, cursor: from, to });
     };
     let widened = Pending {
         job: p.job,
+        from: Ord::min(p.from, from),
         cursor: Ord::min(p.cursor, from),
         to: match (p.to, to) {
             (Some(a), Some(b)) => Some(Ord::max(a, b)),
@@ -105,10 +108,7 @@ pub async fn widen(
     job::Entity::update_many()
         .col_expr(job::Column::Cursor, Expr::value(widened.cursor))
         .col_expr(job::Column::ToAt, Expr::value(widened.to))
-        .col_expr(
-            job::Column::FromAt,
-            Expr::cust_with_values("CASE WHEN from_at < ? THEN from_at ELSE ? END", [from, from]),
-        )
+        .col_expr(job::Column::FromAt, Expr::value(widened.from))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(p.job))
         .exec(txn)

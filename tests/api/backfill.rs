@@ -121,14 +121,20 @@ async fn a_large_late_insert_is_recomputed_in_bounded_chunks(backend: Backend) {
     app.push(Value::Array(pushes)).await;
 
     let late = app.push(json!({"project": "p", "ts": "2026-01-01T00:00:00Z", "values": {"a": 100}})).await;
+    let jobs = expect(app.get("/v1/projects/p/jobs").await, StatusCode::OK).await;
+    // Another late value while that job is pending widens it.
+    app.push(json!({"project": "p", "ts": "2026-01-01T00:00:30Z", "values": {"a": 0}})).await;
     settled(&app, "p").await;
+    let second = history(&app, "p").await;
+    let all = expect(app.get("/v1/projects/p/jobs").await, StatusCode::OK).await;
 
     assert_eq!(late["value"], 50.0);
-    let points = history(&app, "p").await;
-    assert_eq!(points.len(), 61);
-    assert!(points.iter().skip(1).enumerate().all(|(i, p)| p.1 == 50.0 + (i + 1) as f64 * 0.5), "{points:?}");
-    let jobs = expect(app.get("/v1/projects/p/jobs").await, StatusCode::OK).await;
-    assert_eq!(jobs[0]["points"], 61, "{jobs}");
+    assert_eq!(jobs[0]["state"], "running", "ten points a transaction: {jobs}");
+    assert_eq!(all.as_array().unwrap().len(), 1, "one job per project: {all}");
+    assert_eq!(second.len(), 62);
+    assert_eq!(second[0].1, 50.0);
+    assert_eq!((second[1].0.as_str(), second[1].1), ("2026-01-01T00:00:30Z", 0.0));
+    assert!(second.iter().skip(2).enumerate().all(|(i, p)| p.1 == (i + 1) as f64 * 0.5), "{second:?}");
 }
 
 async fn a_preview_shows_the_draft_beside_the_current_and_stores_nothing(backend: Backend) {

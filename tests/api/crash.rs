@@ -94,27 +94,32 @@ async fn an_import_killed_midway_is_all_or_nothing(backend: Backend) {
     wait_until_up(&client, &format!("{base}/ready")).await;
     let project = json!({"code": "crash", "indicators": [{"key": "a", "weight": 100}]});
     expect(client.post(format!("{base}/v1/projects")).json(&project).send().await.unwrap(), StatusCode::CREATED).await;
+    // Imports one after the other until the server dies; the kill comes a
+    // moment into the fourth.
+    let (tell, mut told) = tokio::sync::watch::channel(0usize);
     let importer = {
         let (client, base) = (client.clone(), base.clone());
         tokio::spawn(async move {
             let mut acknowledged = Vec::new();
-            for i in 0..40u64 {
+            for i in 0.. {
                 let body: String = (0..IMPORT_LINES)
                     .map(|j| csv_line(1_700_000_000 + i * IMPORT_LINES + j, i * 1_000_000 + j))
                     .collect();
                 let sent = client.post(format!("{base}/v1/projects/crash/import?format=csv")).body(body).send().await;
                 match sent {
                     Ok(r) if r.status() == StatusCode::OK => acknowledged.push(i),
-                    _ => return acknowledged,
+                    _ => return (acknowledged, i),
                 }
+                tell.send_replace(acknowledged.len());
             }
-            acknowledged
+            unreachable!("the server is killed")
         })
     };
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    told.wait_for(|&n| n >= 3).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(rand::random_range(0..40))).await;
     koi.kill().unwrap();
     koi.wait().unwrap();
-    let acknowledged = importer.await.unwrap();
+    let (acknowledged, tried) = importer.await.unwrap();
 
     let mut koi = start_koi(&db_url, port, &[], Stdio::null());
     wait_until_up(&client, &format!("{base}/ready")).await;
@@ -122,9 +127,8 @@ async fn an_import_killed_midway_is_all_or_nothing(backend: Backend) {
     koi.kill().ok();
     koi.wait().ok();
 
-    assert!(!acknowledged.is_empty(), "no import finished before the kill");
-    assert!(acknowledged.len() < 40, "the kill came after every import");
-    for i in 0..40u64 {
+    assert!(acknowledged.len() >= 3, "{acknowledged:?}");
+    for i in 0..=tried {
         let count = stored.range(i * 1_000_000..i * 1_000_000 + IMPORT_LINES).count() as u64;
         assert!(count == 0 || count == IMPORT_LINES, "import {i} is half there: {count} values");
         if acknowledged.contains(&i) {
