@@ -129,7 +129,7 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
 
 async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let db = store::connect(&settings.database).await.context("cannot connect to the database ([database] url)")?;
-    store::migrate(&db).await.context("cannot apply database migrations")?;
+    store::migrate(&settings.database, &db).await.context("cannot apply database migrations")?;
     Ok(db)
 }
 

@@ -30,7 +30,7 @@ pub enum KeyCommand {
 
 pub async fn run(settings: &Settings, command: KeyCommand) -> anyhow::Result<()> {
     let db = store::connect(&settings.database).await.context("cannot connect to the database ([database] url)")?;
-    store::migrate(&db).await.context("cannot apply database migrations")?;
+    store::migrate(&settings.database, &db).await.context("cannot apply database migrations")?;
     match command {
         KeyCommand::Create { role, name, projects } => {
             let errors = api::validate_key(&name, &projects);

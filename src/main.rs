@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Autopull => koi::app::run_worker(settings).await,
         Command::Migrate => {
             let db = koi::store::connect(&settings.database).await?;
-            koi::store::migrate(&db).await?;
+            koi::store::migrate(&settings.database, &db).await?;
             tracing::info!("migrations applied");
             Ok(())
         }

@@ -1,8 +1,9 @@
+use std::collections::HashSet;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
 use crate::config::DatabaseSettings;
 
@@ -53,6 +54,34 @@ pub(super) fn options(settings: &DatabaseSettings, connections: u32, role: Role)
     options
 }
 
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+/// Any number: the lock several processes take to migrate one database.
+const MIGRATION_LOCK: i64 = 0x4b4f_4901;
+
+/// Applies pending migrations, and refuses a database that a newer KOI
+/// migrated. On PostgreSQL this happens under an advisory lock held by a
+/// connection of its own, so servers and workers starting at once against
+/// one database apply each migration once and all come up.
+pub async fn migrate(settings: &DatabaseSettings, db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return migrate_now(db).await;
+    }
+    let own = Database::connect(options(settings, 1, Role::Server)).await?;
+    own.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).await?;
+    let migrated = migrate_now(&own).await;
+    own.execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).await.ok();
+    own.close().await.ok();
+    migrated
+}
+
+async fn migrate_now(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let known: HashSet<String> = Migrator::migrations().iter().map(|m| m.name().to_string()).collect();
+    let applied = Migrator::get_migration_models(db).await?;
+    if let Some(newer) = applied.iter().find(|m| !known.contains(&m.version)) {
+        return Err(DbErr::Custom(format!(
+            "the database was migrated by a newer KOI (migration {}); run that version or a newer one \
+             against it, or this version against a database of its own",
+            newer.version
+        )));
+    }
     Migrator::up(db, None).await
 }

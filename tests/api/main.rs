@@ -12,6 +12,7 @@ mod data;
 mod docs;
 mod history;
 mod limits;
+mod migrations;
 mod ops;
 mod projects;
 mod pull_safety;
