@@ -50,6 +50,7 @@ impl Application {
             fetcher: Fetcher::new(&settings.autopull),
             ingestor: ingestor.clone(),
             projects: ProjectCache::new(Duration::from_secs(1)),
+            index_gauges: api::IndexGauges::new(Duration::from_secs(2)),
             gate: api::Gate::new(&settings),
         });
         let max_body = settings.server.max_body_bytes;

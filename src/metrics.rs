@@ -4,8 +4,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
 /// One set per process: the API and the worker record into the same
@@ -22,7 +21,6 @@ pub struct Metrics {
     computation_seconds: Histogram,
     batch_pushes: Histogram,
     flush_seconds: Histogram,
-    index_value: GaugeVec,
     up: Gauge,
 }
 
@@ -65,8 +63,6 @@ impl Metrics {
                     .buckets(LATENCY_BUCKETS.to_vec()),
             )
             .expect("valid metric"),
-            index_value: GaugeVec::new(Opts::new("index_value", "Last computed index value per project"), &["project"])
-                .expect("valid metric"),
             up: Gauge::new("up", "1 while the process runs").expect("valid metric"),
             registry,
         };
@@ -79,7 +75,6 @@ impl Metrics {
             Box::new(m.computation_seconds.clone()),
             Box::new(m.batch_pushes.clone()),
             Box::new(m.flush_seconds.clone()),
-            Box::new(m.index_value.clone()),
             Box::new(m.up.clone()),
         ] {
             m.registry.register(c).expect("metric names are unique");
@@ -112,15 +107,6 @@ impl Metrics {
 
     pub fn flushed(&self, elapsed: Duration) {
         self.flush_seconds.observe(elapsed.as_secs_f64());
-    }
-
-    pub fn index(&self, project: &str, value: f64) {
-        self.index_value.with_label_values(&[project]).set(value);
-    }
-
-    /// Forgets a deleted project's gauge.
-    pub fn forget_project(&self, project: &str) {
-        self.index_value.remove_label_values(&[project]).ok();
     }
 
     /// The Prometheus text exposition format.

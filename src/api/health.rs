@@ -15,11 +15,17 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Prometheus metrics of this process.
+/// Prometheus metrics of this process, and the index of every project.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 #[get("/metrics")]
-pub async fn metrics() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(METRICS.render())
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let mut text = METRICS.render();
+    match state.index_gauges.render(&state.db).await {
+        Ok(gauges) => text.push_str(&gauges),
+        // The process's own metrics matter most while the database is down.
+        Err(e) => tracing::warn!(error = %e, "index gauges left out of /metrics: the database did not answer"),
+    }
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }
 
 /// The database is reachable and every migration is applied.

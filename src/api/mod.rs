@@ -10,6 +10,7 @@ mod health;
 mod import;
 mod import_lines;
 mod index;
+mod index_gauges;
 mod indicators;
 mod jobs;
 mod keys;
@@ -35,6 +36,7 @@ pub use auth::keys::{create as create_key, validate as validate_key};
 pub use auth::{Caller, Gate, authorize};
 pub use data::parse_push;
 pub use docs::openapi_json;
+pub use index_gauges::IndexGauges;
 pub use observe::observe;
 pub use problem::{ApiError, Problem};
 
@@ -48,6 +50,8 @@ pub struct AppState {
     /// Project configurations for the read endpoints (index, history,
     /// indicators), at most a second old.
     pub projects: ProjectCache,
+    /// Every project's index for `/metrics`, at most a few seconds old.
+    pub index_gauges: IndexGauges,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {

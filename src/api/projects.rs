@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::problem::{ApiError, Problem, project_not_found};
 use crate::domain::{FieldError, IndicatorSpec, MissingPolicy, ProjectSpec, new_code, weight_sum};
-use crate::metrics::METRICS;
 use crate::store::{self, Page, Project};
 
 /// A project as the API returns it.
@@ -155,12 +154,7 @@ pub(crate) fn check_replacement(state: &AppState, spec: &ProjectSpec, code: &str
 pub async fn delete_project(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let deleted = store::delete_project(&state.db, &code).await?;
     state.projects.clear();
-    if deleted {
-        METRICS.forget_project(&code);
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(project_not_found(&code))
-    }
+    if deleted { Ok(HttpResponse::NoContent().finish()) } else { Err(project_not_found(&code)) }
 }
 
 /// Add or replace one indicator; returns the whole project.

@@ -166,11 +166,6 @@ pub(super) async fn commit(
     txn.commit().await?;
     kept.keep(states.into_values().flatten());
     METRICS.committed(results.len(), started.elapsed());
-    // Tail points are in time order: the last one per project is its index now.
-    let newest: HashMap<&str, f64> = results.iter().map(|r| (r.project.as_str(), r.value)).collect();
-    for (project, value) in newest {
-        METRICS.index(project, value);
-    }
     Ok(outcomes)
 }
 

@@ -9,6 +9,7 @@ mod flush;
 mod imports;
 mod jobs;
 mod keys;
+mod newest;
 mod observations;
 mod page;
 mod project_cache;
@@ -27,6 +28,7 @@ pub use jobs::{
     JobView, Pending, advance, find_job, note_failure, pending_job, project_jobs, projects_with_jobs, widen,
 };
 pub use keys::{ApiKey, NewKey, find_active_key, insert_key, list_keys, revoke_key};
+pub use newest::{IndexNow, newest_points};
 pub use observations::{
     NewObservations, Observation, latest_rows, latest_values, observation_history, observation_rows,
 };

@@ -108,3 +108,19 @@ async fn metrics_count_requests_pushes_and_the_last_index_value() {
     assert!(text.contains(r#"koi_http_request_duration_seconds_bucket{method="POST",route="/v1/projects""#), "{text}");
     assert!(text.contains("koi_pushes_total") && text.contains("koi_computation_duration_seconds_count"), "{text}");
 }
+
+/// Any server of a cluster shows every project's index: it is read from the
+/// database, not from what the process computed itself.
+#[tokio::test]
+async fn every_server_shows_the_index_of_every_project() {
+    let (db_url, dir) = crate::helpers::fresh_database(Backend::Postgres).await;
+    let one = crate::helpers::spawn_with(crate::helpers::test_settings(&db_url), dir).await;
+    let other = crate::helpers::spawn_with(crate::helpers::test_settings(&db_url), None).await;
+    one.create_project(plain_project("shared")).await;
+    one.push(json!({"project": "shared", "values": {"a": 30}})).await;
+
+    let text = other.get("/metrics").await.text().await.unwrap();
+
+    assert!(text.contains(r#"koi_index_value{project="shared"} 18"#), "{text}");
+    assert!(text.contains(r#"koi_index_coverage{project="shared"} 0.5"#), "{text}");
+}
