@@ -16,6 +16,7 @@ use tracing_actix_web::TracingLogger;
 use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::ingest::{Ingestor, upkeep};
+use crate::metrics::METRICS;
 use crate::pull::{Fetcher, Worker};
 use crate::store::{self, ProjectCache};
 
@@ -120,12 +121,35 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let drain = Duration::from_secs(settings.server.shutdown_timeout_secs);
     let ingestor = Ingestor::start(&db, &settings.database).await?;
     let worker = tokio::spawn(Worker::new(db.clone(), ingestor, &settings.autopull).run(stopped, drain));
+    let metrics = match &settings.autopull.metrics_address {
+        Some(address) => Some(metrics_server(address)?),
+        None => None,
+    };
     shutdown_signal().await;
+    if let Some(metrics) = &metrics {
+        metrics.stop(true).await;
+    }
     stop.send_replace(true);
     worker.await.ok();
     db.close().await.ok();
     tracing::info!("pull worker stopped");
     Ok(())
+}
+
+/// The worker's own `/metrics`, on `address`.
+fn metrics_server(address: &str) -> anyhow::Result<actix_web::dev::ServerHandle> {
+    let serve =
+        || async { actix_web::HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(METRICS.render()) };
+    let server = HttpServer::new(move || App::new().route("/metrics", web::get().to(serve)))
+        .workers(1)
+        .disable_signals()
+        .bind(address)
+        .with_context(|| format!("cannot listen on {address} ([autopull] metrics_address)"))?
+        .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    tracing::info!(%address, "worker metrics at /metrics");
+    Ok(handle)
 }
 
 async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {

@@ -66,6 +66,8 @@ pub struct AutopullSettings {
     pub allow_hosts: Vec<String>,
     pub allow_loopback: bool,
     pub allow_private: bool,
+    /// `koi autopull` serves its own `/metrics` here when set.
+    pub metrics_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -130,6 +132,7 @@ impl Default for AutopullSettings {
             allow_hosts: Vec::new(),
             allow_loopback: false,
             allow_private: false,
+            metrics_address: None,
         }
     }
 }

@@ -124,3 +124,30 @@ async fn every_server_shows_the_index_of_every_project() {
     assert!(text.contains(r#"koi_index_value{project="shared"} 18"#), "{text}");
     assert!(text.contains(r#"koi_index_coverage{project="shared"} 0.5"#), "{text}");
 }
+
+#[tokio::test]
+async fn a_worker_serves_its_metrics_when_given_an_address() {
+    let (db_url, _dir) = crate::helpers::fresh_database(Backend::Sqlite).await;
+    let port = crate::helpers::free_port();
+    let worker = std::process::Command::new(env!("CARGO_BIN_EXE_koi"))
+        .arg("autopull")
+        .env("KOI__DATABASE__URL", &db_url)
+        .env("KOI__AUTOPULL__METRICS_ADDRESS", format!("127.0.0.1:{port}"))
+        .env("KOI__LOG__LEVEL", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start koi autopull");
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    crate::helpers::wait_until_up(&client, &url).await;
+
+    let text = client.get(&url).send().await.unwrap().text().await.unwrap();
+    crate::helpers::terminate(&worker);
+    let status = tokio::task::spawn_blocking(move || {
+        let mut worker = worker;
+        worker.wait()
+    });
+
+    assert!(text.contains("koi_up 1") && text.contains("koi_computation_duration_seconds_count"), "{text}");
+    assert!(status.await.unwrap().unwrap().success(), "the worker exits 0 on SIGTERM");
+}
