@@ -27,10 +27,11 @@ post() { # URL JSON
   curl -fsS -o /dev/null -X POST "$1" -H 'content-type: application/json' -d "$2"
 }
 
-project_json() { # CODE: 10 indicators k0..k9, each with two intervals
-  python3 - "$1" <<'PY'
+project_json() { # CODE...: 10 indicators k0..k9, each with two intervals; one JSON line per code
+  python3 - "$@" <<'PY'
 import json, sys
 bands = [{"start": 0, "end": 50, "score": 50}, {"start": 50, "end": 100, "score": 100}]
-print(json.dumps({"code": sys.argv[1], "indicators": [{"key": f"k{i}", "weight": 10, "intervals": bands} for i in range(10)]}))
+for code in sys.argv[1:]:
+    print(json.dumps({"code": code, "indicators": [{"key": f"k{i}", "weight": 10, "intervals": bands} for i in range(10)]}))
 PY
 }
