@@ -27,13 +27,10 @@ pub(super) async fn commit(
 ) -> Result<Vec<Outcome>, DbErr> {
     let started = Instant::now();
     let txn = db.begin().await?;
-    // Locking in code order means two batches naming the same projects
-    // cannot deadlock each other.
+    // One statement locks every project of the batch.
     let codes: BTreeSet<&str> = jobs.iter().flat_map(|j| j.task.projects()).collect();
-    let mut states: HashMap<&str, Option<State>> = HashMap::new();
-    for code in codes {
-        states.insert(code, kept.lock(&txn, code).await?);
-    }
+    let codes: Vec<&str> = codes.into_iter().collect();
+    let mut states: HashMap<&str, Option<State>> = kept.lock_all(&txn, &codes).await?;
     let now = Utc::now();
     let mut work: BTreeMap<&str, Work> = BTreeMap::new();
     let mut observations = Vec::new();

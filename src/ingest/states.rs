@@ -28,24 +28,28 @@ const MAX_KEPT: usize = 10_000;
 pub(super) struct States(HashMap<String, State>);
 
 impl States {
-    /// Locks the project in `txn` and returns its state; `None` when there
-    /// is no such project. The state is out of the cache until `keep`
+    /// Locks the projects in `txn` and returns their states; `None` for a
+    /// code with no project. A state is out of the cache until `keep`
     /// returns it, so a transaction that fails leaves nothing stale behind.
-    pub async fn lock(&mut self, txn: &impl ConnectionTrait, code: &str) -> Result<Option<State>, DbErr> {
-        let kept = self.0.remove(code);
-        let Some(lock) = store::lock_project(txn, code).await? else {
-            return Ok(None);
-        };
-        if let Some(state) = kept.filter(|s| s.lock.followed_by(&lock)) {
-            return Ok(Some(State { lock, ..state }));
+    pub async fn lock_all<'a>(
+        &mut self,
+        txn: &impl ConnectionTrait,
+        codes: &[&'a str],
+    ) -> Result<HashMap<&'a str, Option<State>>, DbErr> {
+        let mut locks: HashMap<String, IngestLock> = store::lock_projects(txn, codes).await?.into_iter().collect();
+        let mut states = HashMap::with_capacity(codes.len());
+        for &code in codes {
+            let kept = self.0.remove(code);
+            let state = match locks.remove(code) {
+                None => None,
+                Some(lock) => Some(match kept.filter(|s| s.lock.followed_by(&lock)) {
+                    Some(state) => State { lock, ..state },
+                    None => load(txn, code, lock).await?,
+                }),
+            };
+            states.insert(code, state);
         }
-        let project = store::find_project(txn, code)
-            .await?
-            .ok_or_else(|| DbErr::Custom(format!("project {code:?} vanished while locked")))?;
-        let latest = store::latest_values(txn, lock.id).await?;
-        let history_end = store::history_end(txn, lock.id).await?;
-        let pending = store::pending_job(txn, lock.id).await?;
-        Ok(Some(State { lock, project, latest, history_end, pending }))
+        Ok(states)
     }
 
     /// Keeps states whose transaction committed.
@@ -57,4 +61,15 @@ impl States {
             self.0.insert(state.project.code.clone(), state);
         }
     }
+}
+
+/// A locked project's state, read afresh.
+async fn load(txn: &impl ConnectionTrait, code: &str, lock: IngestLock) -> Result<State, DbErr> {
+    let project = store::find_project(txn, code)
+        .await?
+        .ok_or_else(|| DbErr::Custom(format!("project {code:?} vanished while locked")))?;
+    let latest = store::latest_values(txn, lock.id).await?;
+    let history_end = store::history_end(txn, lock.id).await?;
+    let pending = store::pending_job(txn, lock.id).await?;
+    Ok(State { lock, project, latest, history_end, pending })
 }

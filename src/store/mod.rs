@@ -36,7 +36,7 @@ pub use page::{Cursor, Page, PageRequest};
 pub use project_cache::ProjectCache;
 pub use projects::{
     IngestLock, Project, ProjectError, create_project, delete_project, find_project, list_projects, lock_project,
-    remove_indicator, replace_project, upsert_indicator,
+    lock_projects, remove_indicator, replace_project, upsert_indicator,
 };
 pub use results::{Agg, Bucket, HistoryPoint, IndexResult, latest_result, result_buckets, result_history, result_rows};
 pub use sources::{

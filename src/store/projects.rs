@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, SqlErr, Statement, TransactionTrait,
 };
 
 use super::entity::{indicator, project};
@@ -183,6 +183,44 @@ pub async fn lock_project(txn: &impl ConnectionTrait, code: &str) -> Result<Opti
         updated_at: row.try_get_by_index(2)?,
         seq: row.try_get_by_index(3)?,
     }))
+}
+
+/// Takes the write locks of several projects in one statement (an ingest
+/// batch names many), by code; a code with no project is left out. On
+/// PostgreSQL the rows are locked in code order, so two transactions naming
+/// the same projects cannot deadlock; SQLite has one writer anyway.
+pub async fn lock_projects(txn: &impl ConnectionTrait, codes: &[&str]) -> Result<Vec<(String, IngestLock)>, DbErr> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = txn.get_database_backend();
+    let params: Vec<String> = match backend {
+        DbBackend::Postgres => (1..=codes.len()).map(|n| format!("${n}")).collect(),
+        _ => vec!["?".to_string(); codes.len()],
+    };
+    let chosen = match backend {
+        DbBackend::Postgres => {
+            format!("id IN (SELECT id FROM projects WHERE code IN ({}) ORDER BY code FOR UPDATE)", params.join(", "))
+        }
+        _ => format!("code IN ({})", params.join(", ")),
+    };
+    let sql = format!(
+        "UPDATE projects SET ingest_seq = ingest_seq + 1 WHERE {chosen} \
+         RETURNING code, id, revision, updated_at, ingest_seq"
+    );
+    let values: Vec<sea_orm::Value> = codes.iter().map(|c| (*c).into()).collect();
+    let rows = txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter()
+        .map(|row| {
+            let lock = IngestLock {
+                id: row.try_get_by_index(1)?,
+                revision: row.try_get_by_index(2)?,
+                updated_at: row.try_get_by_index(3)?,
+                seq: row.try_get_by_index(4)?,
+            };
+            Ok((row.try_get_by_index(0)?, lock))
+        })
+        .collect()
 }
 
 /// The project, read after taking its lock.
