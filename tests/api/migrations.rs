@@ -18,7 +18,7 @@ async fn four_processes_started_at_once_on_an_empty_postgres_database_all_come_u
     let client = reqwest::Client::new();
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
 
-    let mut servers: Vec<_> = ports.iter().map(|&port| start_koi(&db_url, port, &[], Stdio::null())).collect();
+    let _servers = Servers(ports.iter().map(|&port| start_koi(&db_url, port, &[], Stdio::null())).collect());
     for port in &ports {
         wait_until_up(&client, &format!("http://127.0.0.1:{port}/ready")).await;
     }
@@ -31,13 +31,21 @@ async fn four_processes_started_at_once_on_an_empty_postgres_database_all_come_u
         .await
         .expect("reads")
         .expect("a row");
-    for server in &mut servers {
-        server.kill().ok();
-        server.wait().ok();
-    }
 
     let (rows, versions): (i64, i64) = (applied.try_get_by_index(0).unwrap(), applied.try_get_by_index(1).unwrap());
     assert_eq!((rows, versions), (Migrator::migrations().len() as i64, Migrator::migrations().len() as i64));
+}
+
+/// Kills the servers however the test ends, so a failure leaves none behind.
+struct Servers(Vec<std::process::Child>);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for server in &mut self.0 {
+            server.kill().ok();
+            server.wait().ok();
+        }
+    }
 }
 
 async fn a_database_migrated_by_a_newer_koi_is_refused(backend: Backend) {
