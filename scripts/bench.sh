@@ -91,7 +91,7 @@ for line in sys.stdin:
     urllib.request.urlopen(urllib.request.Request(sys.argv[1], line.encode(), {"content-type": "application/json"})).read()
 ' "http://127.0.0.1:$port/v1/projects"
   local m_rps m_p50 m_p99 m_bad
-  read -r m_rps m_p50 m_p99 _ m_bad < <(run_wrk "http://127.0.0.1:$port" "$SECONDS_PER_RUN" scripts/bench/push_many.lua)
+  read -r m_rps m_p50 m_p99 _ m_bad < <(PROJECTS=1000 run_wrk "http://127.0.0.1:$port" "$SECONDS_PER_RUN" scripts/bench/push.lua)
   add_row "KOI on $name, 1,000 projects ($(python3 -c "print(f'{$m_rps / $rps:.0%}')") of one project)" \
     "$m_rps" "$m_p50" "$m_p99" "$m_bad" "$(python3 -c "print(f'{$m_rps / $g_rps:.1f}×')")"
   bench_history "$name" "$port"

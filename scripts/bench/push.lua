@@ -1,12 +1,15 @@
--- POST /v1/data with 10 values that vary per request.
+-- POST /v1/data with 10 values that vary per request, to the project
+-- "bench", or spread uniformly over m0..m(N-1) when PROJECTS=N is set.
 local counter = 0
+local projects = tonumber(os.getenv("PROJECTS") or "")
 request = function()
   counter = counter + 1
   local values = {}
   for i = 0, 9 do
     values[#values + 1] = string.format('"k%d": %d', i, (counter * 7 + i * 13) % 100)
   end
-  local body = string.format('{"project": "bench", "values": {%s}}', table.concat(values, ", "))
+  local project = projects and string.format("m%d", counter % projects) or "bench"
+  local body = string.format('{"project": "%s", "values": {%s}}', project, table.concat(values, ", "))
   return wrk.format("POST", "/v1/data", {["Content-Type"] = "application/json"}, body)
 end
 
