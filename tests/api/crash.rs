@@ -13,7 +13,11 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, close, expect, free_port, fresh_database, start_koi, wait_until_up};
 use crate::on_both_backends;
 
-on_both_backends!(every_acknowledged_push_survives_kill_9_under_load, an_import_killed_midway_is_all_or_nothing);
+on_both_backends!(
+    every_acknowledged_push_survives_kill_9_under_load,
+    an_import_killed_midway_is_all_or_nothing,
+    a_rescore_killed_midway_resumes_after_a_restart,
+);
 
 const PRODUCERS: usize = 8;
 
@@ -134,6 +138,63 @@ async fn an_import_killed_midway_is_all_or_nothing(backend: Backend) {
         if acknowledged.contains(&i) {
             assert_eq!(count, IMPORT_LINES, "acknowledged import {i} lost values");
         }
+    }
+}
+
+/// A rescore in chunks of ten pushes, KOI killed right after it starts:
+/// after a restart the job resumes, and the history is what the new
+/// configuration gives, every point at the new revision.
+async fn a_rescore_killed_midway_resumes_after_a_restart(backend: Backend) {
+    let (db_url, _dir) = fresh_database(backend).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let env = [("KOI__DATABASE__RECOMPUTE_BATCH", "10")];
+    let mut koi = start_koi(&db_url, port, &env, Stdio::null());
+    wait_until_up(&client, &format!("{base}/ready")).await;
+    let project = json!({"code": "crash", "indicators": [{"key": "a", "weight": 100}]});
+    expect(client.post(format!("{base}/v1/projects")).json(&project).send().await.unwrap(), StatusCode::CREATED).await;
+    let body: String = (0..2000).map(|j| csv_line(1_700_000_000 + j, j)).collect();
+    let url = format!("{base}/v1/projects/crash/import?format=csv");
+    expect(client.post(url).body(body).send().await.unwrap(), StatusCode::OK).await;
+    let halved = json!({"indicators": [{"key": "a", "weight": 50}]});
+    let changed =
+        expect(client.put(format!("{base}/v1/projects/crash")).json(&halved).send().await.unwrap(), StatusCode::OK)
+            .await;
+    let job = client.post(format!("{base}/v1/projects/crash/rescore")).json(&json!({})).send().await.unwrap();
+    let job = expect(job, StatusCode::ACCEPTED).await;
+    koi.kill().unwrap();
+    koi.wait().unwrap();
+
+    let mut koi = start_koi(&db_url, port, &env, Stdio::null());
+    wait_until_up(&client, &format!("{base}/ready")).await;
+    let done = loop {
+        let view =
+            expect(client.get(format!("{base}/v1/jobs/{}", job["id"])).send().await.unwrap(), StatusCode::OK).await;
+        if view["state"] == "done" {
+            break view;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut points = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let url = format!("{base}/v1/projects/crash/index/history?limit=1000{cursor}");
+        let page: Value = expect(client.get(url).send().await.unwrap(), StatusCode::OK).await;
+        points.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    koi.kill().ok();
+    koi.wait().ok();
+
+    assert_eq!(job["state"], "running", "killed with most of the job to do: {job}");
+    assert_eq!(done["progress"], 1.0, "{done}");
+    assert_eq!(points.len(), 2000);
+    for (j, p) in points.iter().enumerate() {
+        assert_eq!((p["value"].as_f64().unwrap(), &p["revision"]), (j as f64 * 0.5, &changed["revision"]), "point {j}");
     }
 }
 
