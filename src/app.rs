@@ -60,6 +60,9 @@ impl Application {
             App::new()
                 .wrap(from_fn(api::authorize))
                 .wrap_fn(api::observe)
+                // Outside `observe`: metrics count façade errors by their
+                // real status even when they are sent as 200.
+                .wrap(from_fn(api::facade_statuses))
                 // Outside the key check: a browser's preflight carries no key.
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(TracingLogger::default())

@@ -12,6 +12,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub autopull: AutopullSettings,
     pub auth: AuthSettings,
+    pub compat: CompatSettings,
     pub log: LogSettings,
 }
 
@@ -78,6 +79,15 @@ pub struct AuthSettings {
     /// Requests per second and key; 0 turns the limit off.
     pub rate_limit_per_sec: f64,
     pub rate_burst: u32,
+}
+
+/// The façade for clients of the original KOI.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CompatSettings {
+    /// Answer façade errors with their HTTP status instead of 200: the
+    /// original's clients only read `message` from a 2xx answer.
+    pub http_error_status: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

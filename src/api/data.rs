@@ -54,8 +54,7 @@ pub async fn push(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     if super::compat::is_legacy_push(&body) {
-        caller.may_use(body["itemcode"].as_str().unwrap_or_default())?;
-        return Ok(super::compat::legacy_push(&state, body).await);
+        return Ok(super::compat::legacy_push(&state, &caller, body).await);
     }
     let (pushes, many) = match body {
         Value::Array(items) => {

@@ -49,6 +49,8 @@ use super::{compat, data, dry_run, health, import, index, indicators, jobs, keys
         compat::datasetup::update,
         compat::datasetup::test,
         compat::index::latest,
+        compat::index::targets,
+        compat::history::history,
     ),
     components(schemas(compat::data::LegacyPush)),
     modifiers(&LegacyPushNote, &KeyScheme, &SharedResponses),
@@ -63,8 +65,10 @@ use super::{compat, data, dry_run, health, import, index, indicators, jobs, keys
             roles admin (everything), ingest (POST /v1/data), read (GET of projects, index, indicators, /v1/index)."),
         (name = "operations", description = "Probes"),
         (name = "compat", description = "Drop-in routes of the original KOI service (SagooIOT UI and producers): \
-            original shapes, numbers or numeric strings, answers in {code, message, data} with code 0 on success \
-            and code = the HTTP status on errors. POST /v1/data also takes the original {itemcode, name, value, form_info}."),
+            original shapes, numbers or numeric strings, answers in {code, message, data} with code 0 on success. \
+            Errors are sent as HTTP 200 (as the original did) with code = the HTTP status the error has natively \
+            (403 for a missing or unknown key, never 401) and a message saying what to fix; \
+            [compat] http_error_status = true sends that status instead. The statuses below are those codes. POST /v1/data also takes the original {itemcode, name, value, form_info}."),
     )
 )]
 struct ApiDoc;

@@ -8,7 +8,7 @@ use super::AppState;
 use super::params::{RangeParams, parse_step};
 use super::problem::{ApiError, Problem};
 use super::projects::load_for_read;
-use crate::store::{self, Agg, Bucket, HistoryPoint, IndexResult, Page};
+use crate::store::{self, Agg, Bucket, HistoryPoint, IndexResult, Page, Project};
 
 /// The latest computed index with its per-indicator breakdown.
 #[utoipa::path(
@@ -61,20 +61,30 @@ pub async fn history(
     range: web::Query<RangeParams>,
     down: web::Query<Downsample>,
 ) -> Result<web::Json<History>, ApiError> {
-    let page = range.page()?;
     let project = load_for_read(&state, &code).await?;
+    Ok(web::Json(history_of(&state, &project, &range, &down).await?))
+}
+
+/// The history of `project` as `GET …/index/history` answers it; the
+/// original API's `GET /v1/history` answers the same.
+pub async fn history_of(
+    state: &AppState,
+    project: &Project,
+    range: &RangeParams,
+    down: &Downsample,
+) -> Result<History, ApiError> {
+    let page = range.page()?;
     let Some(step) = down.step.as_deref() else {
         if down.agg.is_some() {
             return Err(ApiError::invalid("agg", "only applies with step, e.g. step=5m&agg=avg"));
         }
-        return Ok(web::Json(History::Points(store::result_history(&state.db, project.id, &page).await?)));
+        return Ok(History::Points(store::result_history(&state.db, project.id, &page).await?));
     };
     if page.descending {
         return Err(ApiError::invalid("order", "buckets are always oldest first; leave order out with step"));
     }
     let agg = parse_agg(down.agg.as_deref())?;
-    let buckets = store::result_buckets(&state.db, project.id, parse_step(step)?, agg, &page).await?;
-    Ok(web::Json(History::Buckets(buckets)))
+    Ok(History::Buckets(store::result_buckets(&state.db, project.id, parse_step(step)?, agg, &page).await?))
 }
 
 fn parse_agg(agg: Option<&str>) -> Result<Agg, ApiError> {

@@ -10,7 +10,7 @@ use super::params::RangeParams;
 use super::problem::{ApiError, Problem};
 use super::projects::load_for_read;
 use crate::domain::{Interval, Status, score};
-use crate::store::{self, Observation, Page};
+use crate::store::{self, Observation, Page, Project};
 
 /// An indicator's latest value and how it scores right now.
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,9 +39,15 @@ pub async fn states(
     code: web::Path<String>,
 ) -> Result<web::Json<Vec<IndicatorState>>, ApiError> {
     let project = load_for_read(&state, &code).await?;
+    Ok(web::Json(states_of(&state, &project).await?))
+}
+
+/// What `GET …/indicators` answers; the original API's
+/// `GET /v1/index/targets` answers the same.
+pub async fn states_of(state: &AppState, project: &Project) -> Result<Vec<IndicatorState>, ApiError> {
     let latest = store::latest_values(&state.db, project.id).await?;
     let now = score(&project.indicators, project.missing_policy, &latest, Utc::now());
-    let states = project
+    let current = project
         .indicators
         .iter()
         .zip(now.breakdown)
@@ -57,7 +63,7 @@ pub async fn states(
             contribution: c.contribution,
         })
         .collect();
-    Ok(web::Json(states))
+    Ok(current)
 }
 
 /// Stored observations of one indicator.
@@ -77,10 +83,21 @@ pub async fn history(
     range: web::Query<RangeParams>,
 ) -> Result<web::Json<Page<Observation>>, ApiError> {
     let (code, key) = path.into_inner();
-    let page = range.page()?;
     let project = load_for_read(&state, &code).await?;
+    Ok(web::Json(observations_of(&state, &project, &key, &range).await?))
+}
+
+/// What `GET …/indicators/{key}/history` answers; also the original API's
+/// `GET /v1/history` with `name`.
+pub async fn observations_of(
+    state: &AppState,
+    project: &Project,
+    key: &str,
+    range: &RangeParams,
+) -> Result<Page<Observation>, ApiError> {
+    let page = range.page()?;
     if !project.indicators.iter().any(|i| i.key == key) {
-        return Err(ApiError::NotFound(format!("project {code:?} has no indicator {key:?}")));
+        return Err(ApiError::NotFound(format!("project {:?} has no indicator {key:?}", project.code)));
     }
-    Ok(web::Json(store::observation_history(&state.db, project.id, &key, &page).await?))
+    Ok(store::observation_history(&state.db, project.id, key, &page).await?)
 }

@@ -23,17 +23,23 @@ on_both_backends!(
 );
 
 /// Asserts HTTP 200 with code 0 and returns `data`.
-async fn ok(response: Response) -> Value {
+pub async fn ok(response: Response) -> Value {
     let body = expect(response, StatusCode::OK).await;
     assert_eq!((body["code"].as_i64(), body["message"].as_str()), (Some(0), Some("ok")), "{body}");
     body["data"].clone()
 }
 
-/// Asserts the HTTP status, the envelope with code = status and a message
-/// containing each of `needles`; returns the message.
-async fn failed(response: Response, status: StatusCode, needles: &[&str]) -> String {
+/// Asserts a failure the way the original's clients read one: HTTP 200,
+/// the envelope with code = the native status and a message containing
+/// each of `needles`; returns the message.
+pub async fn failed(response: Response, status: StatusCode, needles: &[&str]) -> String {
+    failed_with(response, StatusCode::OK, status, needles).await
+}
+
+/// As `failed`, sent with HTTP status `sent` ([compat] http_error_status).
+pub async fn failed_with(response: Response, sent: StatusCode, status: StatusCode, needles: &[&str]) -> String {
     let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
-    let body = expect(response, status).await;
+    let body = expect(response, sent).await;
     assert_eq!(content_type.as_deref(), Some("application/json"), "{body}");
     assert_eq!(body["code"], status.as_u16(), "{body}");
     assert!(body["data"].is_null(), "{body}");
@@ -44,7 +50,7 @@ async fn failed(response: Response, status: StatusCode, needles: &[&str]) -> Str
     message
 }
 
-async fn delete_json(app: &TestApp, path: &str, body: &Value) -> Response {
+pub async fn delete_json(app: &TestApp, path: &str, body: &Value) -> Response {
     app.client.delete(format!("{}{path}", app.address)).json(body).send().await.expect("DELETE")
 }
 

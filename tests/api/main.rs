@@ -7,6 +7,8 @@ mod auth;
 mod backfill;
 mod bands;
 mod compat;
+mod compat_errors;
+mod compat_history;
 mod crash;
 mod data;
 mod docs;

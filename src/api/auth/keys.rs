@@ -19,6 +19,11 @@ const SHOWN_CHARS: usize = SECRET_PREFIX.len() + 8;
 const MAX_NAME: usize = 200;
 const MAX_PROJECTS: usize = 1000;
 
+/// Whether `token` is shaped like a KOI key (not whether it is valid).
+pub fn is_key(token: &str) -> bool {
+    token.starts_with(SECRET_PREFIX)
+}
+
 pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }

@@ -92,7 +92,14 @@ impl Gate {
             return Ok(Caller::default());
         }
         let secret = presented_key(headers).ok_or_else(|| {
-            ApiError::Unauthorized("send an API key as `Authorization: Bearer KEY` or `X-API-Key: KEY`".into())
+            let foreign = bearer(headers).is_some_and(|token| !keys::is_key(token));
+            ApiError::Unauthorized(if foreign {
+                "the Authorization bearer token is not a KOI key (those start with koi_), so it was ignored; \
+                 send a KOI key as `X-API-Key: KEY`"
+                    .into()
+            } else {
+                "send an API key as `Authorization: Bearer KEY` or `X-API-Key: KEY`".into()
+            })
         })?;
         let key = self
             .keys
@@ -123,13 +130,20 @@ impl Gate {
     }
 }
 
-/// `Authorization: Bearer KEY` or `X-API-Key: KEY`.
+/// `Authorization: Bearer KEY` or `X-API-Key: KEY`. A bearer token that is
+/// not a KOI key belongs to something else in front of KOI (the SagooIOT
+/// UI sends its own session token on every call): it is passed over, so
+/// that the proxy's `X-API-Key` decides.
 fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
+    let header = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
+    bearer(headers).filter(|token| keys::is_key(token)).or(header).filter(|k| !k.is_empty())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
         let (scheme, token) = v.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-    });
-    bearer.or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim)).filter(|k| !k.is_empty())
+    })
 }
 
 /// The middleware: refuses the request, or records its `Caller`.

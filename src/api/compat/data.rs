@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::envelope::{CompatError, invalid, ok};
 use super::numbers::Loose;
-use crate::api::{ApiError, AppState};
+use crate::api::{ApiError, AppState, Caller};
 use crate::domain::FieldError;
 use crate::ingest::{IngestError, Push};
 
@@ -38,20 +38,21 @@ pub fn is_legacy_push(body: &Value) -> bool {
 }
 
 /// Stores the value; the new result, or the error, in the envelope.
-pub async fn legacy_push(state: &AppState, body: Value) -> HttpResponse {
-    match store(state, body).await {
+pub async fn legacy_push(state: &AppState, caller: &Caller, body: Value) -> HttpResponse {
+    match store(state, caller, body).await {
         Ok(response) => response,
         Err(e) => e.error_response(),
     }
 }
 
-async fn store(state: &AppState, body: Value) -> Result<HttpResponse, CompatError> {
+async fn store(state: &AppState, caller: &Caller, body: Value) -> Result<HttpResponse, CompatError> {
     let push: LegacyPush = serde_json::from_value(body).map_err(|e| {
         invalid(vec![FieldError::new(
             "body",
             format!("{e}; expected {{\"itemcode\": \"code\", \"name\": \"indicator\", \"value\": number}}"),
         )])
     })?;
+    caller.may_use(&push.itemcode)?;
     let mut errors = Vec::new();
     let value = push.value.number("value", &mut errors);
     let Some(value) = value else { return Err(invalid(errors)) };

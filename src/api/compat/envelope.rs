@@ -1,7 +1,7 @@
 //! The original API's body, `{"code": 0, "message": "ok", "data": …}`, and
-//! its errors. An error keeps its HTTP status and repeats it as `code`, so
-//! the original clients (which test `code != 0`) and HTTP-aware ones both
-//! see the failure.
+//! its errors. An error's `code` is the HTTP status it would have natively
+//! (401 excepted, see `code_of`); whether the answer also carries that
+//! status or 200 is `statuses`'s choice.
 
 use std::fmt;
 use std::future::Future;
@@ -30,8 +30,8 @@ pub struct Envelope<T> {
     pub data: T,
 }
 
-/// An answer without payload: every error (`code` = the HTTP status) and
-/// the success of a delete.
+/// An answer without payload: every error (`code` = the native HTTP
+/// status, 403 for a missing key) and the success of a delete.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Bare {
     #[schema(example = 422)]
@@ -115,6 +115,10 @@ pub fn invalid(errors: Vec<FieldError>) -> CompatError {
 }
 
 impl CompatError {
+    pub fn new(status: StatusCode, message: String) -> Self {
+        Self { status, message }
+    }
+
     pub(crate) fn of(e: &ApiError) -> Self {
         if let ApiError::Unexpected(cause) = e {
             tracing::error!(error = ?cause, "request failed");
@@ -139,7 +143,24 @@ impl ResponseError for CompatError {
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "5"));
         }
-        response.json(Bare { code: self.status.as_u16(), message: self.message.clone(), data: None })
+        let mut response =
+            response.json(Bare { code: code_of(self.status), message: self.message.clone(), data: None });
+        response.extensions_mut().insert(FacadeError);
+        response
+    }
+}
+
+/// Marks an answer as a façade error, whatever its path (the original push
+/// shares `POST /v1/data` with the native one).
+#[derive(Debug, Clone, Copy)]
+pub struct FacadeError;
+
+/// The SagooIOT UI takes `code` 401 for its own session expiring and logs
+/// the user out of everything; a KOI key problem is not that.
+pub fn code_of(status: StatusCode) -> u16 {
+    match status {
+        StatusCode::UNAUTHORIZED => StatusCode::FORBIDDEN.as_u16(),
+        other => other.as_u16(),
     }
 }
 
@@ -181,7 +202,7 @@ where
                 let e: actix_web::Error = e.into();
                 match e.as_error::<ApiError>() {
                     Some(api) => CompatError::of(api),
-                    None => CompatError { status: e.as_response_error().status_code(), message: e.to_string() },
+                    None => CompatError::new(e.as_response_error().status_code(), e.to_string()),
                 }
             })
         })

@@ -1,12 +1,19 @@
 //! `GET /v1/index?itemcode=X`: the latest composite result, as the native
-//! `GET /v1/projects/{code}/index` computes it.
+//! `GET /v1/projects/{code}/index` computes it; `GET /v1/index/targets`:
+//! each indicator's latest value, as `GET /v1/projects/{code}/indicators`.
 
 use actix_web::{HttpResponse, web};
 
 use super::envelope::{Bare, CompatError, Envelope, Enveloped, ok};
 use super::setup::{ItemQuery, load};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::indicators::states_of;
 use crate::api::{ApiError, AppState};
-use crate::store::{self, IndexResult};
+use crate::domain::Status;
+use crate::store::{self, IndexResult, Project};
 
 /// The latest index of a project with its per-indicator breakdown.
 #[utoipa::path(
@@ -24,10 +31,8 @@ pub async fn latest(
     state: web::Data<AppState>,
     query: Enveloped<web::Query<ItemQuery>>,
 ) -> Result<HttpResponse, CompatError> {
-    let Some(code) = query.0.into_inner().itemcode else {
-        return Err(ApiError::invalid("itemcode", "is required, e.g. GET /v1/index?itemcode=air").into());
-    };
-    let project = load(&state, &code).await?;
+    let project = required(&state, query.0.into_inner(), "/v1/index").await?;
+    let code = &project.code;
     match store::latest_result(&state.db, &project).await? {
         Some(result) => Ok(ok(result)),
         None => {
@@ -35,4 +40,57 @@ pub async fn latest(
                 .into())
         }
     }
+}
+
+/// One target (indicator) as it stands now, named as the original names it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TargetState {
+    /// The target's name (the native indicator key).
+    pub name: String,
+    pub title: String,
+    pub unit: String,
+    pub weight: f64,
+    /// Latest value; null until one arrives.
+    pub value: Option<f64>,
+    pub observed_at: Option<DateTime<Utc>>,
+    pub status: Status,
+    /// What it adds to the index now.
+    pub contribution: f64,
+}
+
+/// Every target's latest value and status, evaluated now.
+#[utoipa::path(
+    get,
+    path = "/v1/index/targets",
+    tag = "compat",
+    params(ItemQuery),
+    responses(
+        (status = 200, body = Envelope<Vec<TargetState>>),
+        (status = 404, description = "No such project", body = Bare),
+        (status = 422, description = "`itemcode` missing", body = Bare),
+    )
+)]
+pub async fn targets(
+    state: web::Data<AppState>,
+    query: Enveloped<web::Query<ItemQuery>>,
+) -> Result<HttpResponse, CompatError> {
+    let project = required(&state, query.0.into_inner(), "/v1/index/targets").await?;
+    let states = states_of(&state, &project).await?.into_iter().map(|s| TargetState {
+        name: s.key,
+        title: s.title,
+        unit: s.unit,
+        weight: s.weight,
+        value: s.value,
+        observed_at: s.observed_at,
+        status: s.status,
+        contribution: s.contribution,
+    });
+    Ok(ok(states.collect::<Vec<_>>()))
+}
+
+async fn required(state: &AppState, query: ItemQuery, route: &str) -> Result<Project, CompatError> {
+    let Some(code) = query.itemcode else {
+        return Err(ApiError::invalid("itemcode", format!("is required, e.g. GET {route}?itemcode=air")).into());
+    };
+    load(state, &code).await
 }
