@@ -45,6 +45,29 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
     Ok(normalized)
 }
 
+/// The dot path a simple JSONPath came from (`$.data.items[0].value` →
+/// `data.items.0.value`), for clients that only know dot paths; None for
+/// anything else (filters, wildcards, quoted names).
+pub fn dot_path(jsonpath: &str) -> Option<String> {
+    let mut rest = jsonpath.strip_prefix('$')?;
+    let mut segments = Vec::new();
+    while !rest.is_empty() {
+        let (segment, tail) = if let Some(after) = rest.strip_prefix('.') {
+            after.split_at(after.find(['.', '[']).unwrap_or(after.len()))
+        } else {
+            let (index, tail) = rest.strip_prefix('[')?.split_once(']')?;
+            (index, tail)
+        };
+        let word = segment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if segment.is_empty() || !word {
+            return None;
+        }
+        segments.push(segment);
+        rest = tail;
+    }
+    (!segments.is_empty()).then(|| segments.join("."))
+}
+
 /// Each mapping's value, or why it has none. One failing mapping does not
 /// stop the others.
 pub fn extract(doc: &Value, mappings: &[Mapping]) -> (Vec<(String, f64)>, Vec<String>) {
@@ -80,6 +103,16 @@ mod tests {
 
     fn map(indicator: &str, path: &str) -> Mapping {
         Mapping { indicator: indicator.into(), path: normalize_path(path).unwrap() }
+    }
+
+    #[test]
+    fn simple_jsonpaths_turn_back_into_the_dot_paths_they_came_from() {
+        for dots in ["Data.0.TemperatureHigh", "a", "data.items.0.value_1"] {
+            assert_eq!(dot_path(&normalize_path(dots).unwrap()).as_deref(), Some(dots));
+        }
+        for other in ["$", "$.a[*]", "$..a", "$['a b']", "$.a[?@.x > 1]", "data.a"] {
+            assert_eq!(dot_path(other), None, "{other}");
+        }
     }
 
     #[test]

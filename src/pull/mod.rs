@@ -9,7 +9,7 @@ mod schedule;
 mod spec;
 mod worker;
 
-pub use extract::{Mapping, extract, normalize_path};
+pub use extract::{Mapping, dot_path, extract, normalize_path};
 pub use fetch::{FetchError, Fetcher, Request};
 pub use run::{PullOutcome, pull_source, request_of};
 pub use schedule::Schedule;

@@ -242,7 +242,7 @@ async fn datasetup_creates_reads_and_updates_the_source_of_one_indicator(backend
     let after = expect(app.get("/v1/remote").await, StatusCode::OK).await;
 
     assert!(none.is_null(), "{none}");
-    let expected = json!({"item_code": "p", "target": "a", "uri": "http://127.0.0.1:9/a", "object": "$.data.a", "get_time": "0 */5 * * * *", "state": 1});
+    let expected = json!({"item_code": "p", "target": "a", "uri": "http://127.0.0.1:9/a", "object": "data.a", "get_time": "0 */5 * * * *", "state": 1});
     assert_eq!((created.clone(), read), (expected.clone(), expected));
     let source = &native["items"][0];
     assert_eq!(native["items"].as_array().unwrap().len(), 1);
@@ -252,7 +252,7 @@ async fn datasetup_creates_reads_and_updates_the_source_of_one_indicator(backend
     assert_eq!(source["schedule"], "0 */5 * * * *");
     assert_eq!(
         (updated["uri"].as_str(), updated["object"].as_str(), updated["state"].as_i64()),
-        (Some("http://127.0.0.1:9/b"), Some("$.x"), Some(2))
+        (Some("http://127.0.0.1:9/b"), Some("x"), Some(2))
     );
     assert_eq!(after["items"].as_array().unwrap().len(), 1, "PUT updates, it does not add");
     assert_eq!(

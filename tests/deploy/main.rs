@@ -6,5 +6,6 @@
 mod helpers;
 
 mod nginx;
+mod sagoo_ui;
 mod script;
 mod supervisor;

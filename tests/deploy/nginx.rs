@@ -13,19 +13,23 @@ use crate::helpers::{
 
 /// nginx on its own port, proxying to koi on the sandbox's port; everything
 /// nginx writes stays in the sandbox.
-struct Nginx {
+pub struct Nginx {
     binary: PathBuf,
     conf: PathBuf,
     port: u16,
 }
 
 impl Nginx {
-    fn configure(sandbox: &Sandbox) -> Nginx {
+    /// The SagooIOT key file is looked for in the sandbox, never in the
+    /// machine's /etc/nginx; tests that need one write `koi-ui-key.conf`.
+    pub fn configure(sandbox: &Sandbox) -> Nginx {
         let binary = require_tool("nginx");
         let port = free_port();
         let site = read_repo_file("nginx/koi.conf");
         let site = substitute(&site, "listen 80;", &format!("listen 127.0.0.1:{port};"));
         let site = substitute(&site, "server 127.0.0.1:8199;", &format!("server {};", sandbox.address()));
+        let key_files = sandbox.path("koi-ui-key*.conf");
+        let site = substitute(&site, "/etc/nginx/koi-ui-key*.conf", &key_files.display().to_string());
         let site = sandbox.write("koi-site.conf", &site);
         let dir = sandbox.dir.path().display();
         // As root, nginx workers would switch to `nobody`, who cannot enter
@@ -54,26 +58,31 @@ impl Nginx {
         command
     }
 
-    fn check(&self, sandbox: &Sandbox) {
+    pub fn check(&self, sandbox: &Sandbox) {
         let out = run(self.command(sandbox).arg("-t"));
         assert!(out.status.success(), "nginx -t rejected the config:\n{}", text(&out.stderr));
     }
 
-    fn start(&self, sandbox: &Sandbox) -> ChildGuard {
+    pub fn start(&self, sandbox: &Sandbox) -> ChildGuard {
         ChildGuard(self.command(sandbox).stderr(Stdio::null()).spawn().expect("start nginx"))
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }
 
 fn start_koi(sandbox: &Sandbox) -> ChildGuard {
+    start_koi_with(sandbox, &[])
+}
+
+pub fn start_koi_with(sandbox: &Sandbox, env: &[(&str, &str)]) -> ChildGuard {
     let log = std::fs::File::create(sandbox.path("koi.log")).expect("koi log");
     let child = Command::new(KOI)
         .arg("serve")
         .envs(sandbox.koi_env())
         .env("KOI__AUTOPULL__ENABLED", "false")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -81,7 +90,7 @@ fn start_koi(sandbox: &Sandbox) -> ChildGuard {
     ChildGuard(child)
 }
 
-fn logs(sandbox: &Sandbox) -> String {
+pub fn logs(sandbox: &Sandbox) -> String {
     format!("{}\n{}", sandbox.log_tail("koi.log"), sandbox.log_tail("nginx-error.log"))
 }
 

@@ -13,7 +13,7 @@ use super::setup::load;
 use crate::api::remote::{TestRequest, create_source, dry_run, replace_source};
 use crate::api::{ApiError, AppState};
 use crate::domain::FieldError;
-use crate::pull::{Mapping, SourceSpec, normalize_path};
+use crate::pull::{Mapping, SourceSpec, dot_path, normalize_path};
 use crate::store::{self, Source};
 
 const RENAMES: Renames = Renames {
@@ -68,7 +68,8 @@ pub struct DataSetupView {
     pub item_code: String,
     pub target: String,
     pub uri: String,
-    /// Stored as JSONPath: `data.cpu` comes back as `$.data.cpu`.
+    /// As the original wrote it, a dot path (`Data.0.TemperatureHigh`);
+    /// JSONPath where a dot path cannot say it.
     pub object: String,
     pub get_time: String,
     /// 1 enabled, 2 disabled.
@@ -77,7 +78,8 @@ pub struct DataSetupView {
 
 impl DataSetupView {
     fn of(source: Source, target: &str) -> Self {
-        let object = source.spec.mappings.iter().find(|m| m.indicator == target).map(|m| m.path.clone());
+        let path = source.spec.mappings.iter().find(|m| m.indicator == target).map(|m| &m.path);
+        let object = path.map(|p| dot_path(p).unwrap_or_else(|| p.clone()));
         Self {
             item_code: source.spec.project,
             target: target.to_string(),

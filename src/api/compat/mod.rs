@@ -39,7 +39,7 @@ pub fn envelope_error(e: &ApiError) -> actix_web::HttpResponse {
             native.status(),
             format!(
                 "{why}; the original API's clients (such as the SagooIOT admin UI) get the key from the \
-                 reverse proxy: create one with `koi key create --role admin --name ui` and have nginx \
+                 reverse proxy: create one with `koi key create --role admin --name sagoo-ui` and have nginx \
                  send it as X-API-Key (README, \"Migrating from the original KOI\")"
             ),
         ),
