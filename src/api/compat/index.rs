@@ -6,13 +6,11 @@ use actix_web::{HttpResponse, web};
 
 use super::envelope::{Bare, CompatError, Envelope, Enveloped, ok};
 use super::setup::{ItemQuery, load};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::indicators::states_of;
+use crate::api::indicators::{IndicatorState, states_of};
 use crate::api::{ApiError, AppState};
-use crate::domain::Status;
 use crate::store::{self, IndexResult, Project};
 
 /// The latest index of a project with its per-indicator breakdown.
@@ -42,20 +40,14 @@ pub async fn latest(
     }
 }
 
-/// One target (indicator) as it stands now, named as the original names it.
+/// One target (indicator) as it stands now: the native state with the
+/// original's word for its key.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TargetState {
-    /// The target's name (the native indicator key).
+    /// The target's name (the native `key`, also present).
     pub name: String,
-    pub title: String,
-    pub unit: String,
-    pub weight: f64,
-    /// Latest value; null until one arrives.
-    pub value: Option<f64>,
-    pub observed_at: Option<DateTime<Utc>>,
-    pub status: Status,
-    /// What it adds to the index now.
-    pub contribution: f64,
+    #[serde(flatten)]
+    pub state: IndicatorState,
 }
 
 /// Every target's latest value and status, evaluated now.
@@ -75,16 +67,7 @@ pub async fn targets(
     query: Enveloped<web::Query<ItemQuery>>,
 ) -> Result<HttpResponse, CompatError> {
     let project = required(&state, query.0.into_inner(), "/v1/index/targets").await?;
-    let states = states_of(&state, &project).await?.into_iter().map(|s| TargetState {
-        name: s.key,
-        title: s.title,
-        unit: s.unit,
-        weight: s.weight,
-        value: s.value,
-        observed_at: s.observed_at,
-        status: s.status,
-        contribution: s.contribution,
-    });
+    let states = states_of(&state, &project).await?.into_iter().map(|s| TargetState { name: s.key.clone(), state: s });
     Ok(ok(states.collect::<Vec<_>>()))
 }
 
