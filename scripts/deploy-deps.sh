@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the deployment tests (cargo test --test deploy) need: nginx,
-# supervisor, curl and shellcheck. Safe to re-run: installs only what is
+# supervisor, curl, shellcheck and Prometheus Alertmanager (alert delivery). Safe to re-run: installs only what is
 # missing.
 #
 # The tests run their own nginx and supervisord on free ports with configs in
@@ -11,7 +11,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(nginx supervisor curl shellcheck)
+packages=(nginx supervisor curl shellcheck prometheus-alertmanager)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -50,11 +50,11 @@ stop_system_daemon() {
 }
 for p in "${missing[@]}"; do
   case "$p" in
-    nginx | supervisor) stop_system_daemon "$p" ;;
+    nginx | supervisor | prometheus-alertmanager) stop_system_daemon "$p" ;;
   esac
 done
 
-for tool in nginx supervisord supervisorctl curl shellcheck; do
+for tool in nginx supervisord supervisorctl curl shellcheck prometheus-alertmanager; do
   command -v "$tool" >/dev/null || {
     echo "deploy-deps: $tool is still missing after install" >&2
     exit 1

@@ -13,6 +13,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
 
+use crate::alerts::{Alerting, Receivers};
 use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::ingest::{Ingestor, upkeep};
@@ -26,6 +27,7 @@ pub struct Application {
     db: DatabaseConnection,
     ingestor: Ingestor,
     settings: Arc<Settings>,
+    alerting: Arc<Alerting>,
 }
 
 impl Application {
@@ -43,8 +45,13 @@ impl Application {
                  anyone who can reach this port may change and read every index"
             );
         }
+        let problems = Receivers::new(&settings.alerts).problems();
+        if !problems.is_empty() {
+            anyhow::bail!("invalid alert receivers: {}", problems.join("; "));
+        }
         let settings = Arc::new(settings);
         let ingestor = Ingestor::start(&db, &settings.database).await?;
+        let alerting = Arc::new(Alerting::new(db.clone(), &settings, listener.local_addr()?));
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
@@ -53,6 +60,7 @@ impl Application {
             projects: ProjectCache::new(Duration::from_secs(1)),
             index_gauges: api::IndexGauges::new(Duration::from_secs(2)),
             gate: api::Gate::new(&settings),
+            alerting: alerting.clone(),
         });
         let max_body = settings.server.max_body_bytes;
         let origins = settings.server.cors_origins.clone();
@@ -75,7 +83,7 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Self { port, server, db, ingestor, settings })
+        Ok(Self { port, server, db, ingestor, settings, alerting })
     }
 
     pub fn port(&self) -> u16 {
@@ -93,8 +101,12 @@ impl Application {
         });
         let tick = Duration::from_millis(self.settings.database.upkeep_tick_ms.max(10));
         let upkeep = tokio::spawn(upkeep::run(self.db.clone(), self.ingestor.clone(), tick, stop.subscribe()));
+        let alerting = self.alerting.spawn(self.ingestor.computed(), &self.settings, stop.subscribe());
         let served = self.server.await.context("HTTP server failed");
         stop.send_replace(true);
+        for task in alerting {
+            task.await.ok();
+        }
         if let Some(worker) = worker {
             worker.await.ok();
         }

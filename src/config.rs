@@ -13,6 +13,7 @@ pub struct Settings {
     pub autopull: AutopullSettings,
     pub auth: AuthSettings,
     pub compat: CompatSettings,
+    pub alerts: AlertSettings,
     pub log: LogSettings,
 }
 
@@ -79,6 +80,52 @@ pub struct AuthSettings {
     /// Requests per second and key; 0 turns the limit off.
     pub rate_limit_per_sec: f64,
     pub rate_burst: u32,
+}
+
+/// Alert evaluation and delivery (in `koi serve`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AlertSettings {
+    /// How often every project with rules is evaluated, for conditions
+    /// that become true with time alone (staleness, no data, `for`).
+    pub sweep_ms: u64,
+    /// Alertmanager base URLs; alerts are POSTed to `{url}/api/v2/alerts`.
+    pub alertmanager_urls: Vec<String>,
+    /// Firing alerts are sent to Alertmanager again this often.
+    pub resend_secs: u64,
+    /// Base of `generatorURL`; default `http://` + `[server] address`.
+    pub public_url: Option<String>,
+    /// Per-attempt timeout of a delivery.
+    pub delivery_timeout_ms: u64,
+    pub webhooks: Vec<WebhookSettings>,
+}
+
+/// A webhook receiver: JSON POSTs signed with `secret`.
+#[derive(Clone, Deserialize)]
+pub struct WebhookSettings {
+    pub name: String,
+    pub url: String,
+    /// HMAC-SHA256 key of `X-KOI-Signature`; never logged.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings").field("name", &self.name).field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            sweep_ms: 5000,
+            alertmanager_urls: Vec::new(),
+            resend_secs: 60,
+            public_url: None,
+            delivery_timeout_ms: 5000,
+            webhooks: Vec::new(),
+        }
+    }
 }
 
 /// The façade for clients of the original KOI.
@@ -182,7 +229,8 @@ impl Settings {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("server.cors_origins")
-                    .with_list_parse_key("autopull.allow_hosts"),
+                    .with_list_parse_key("autopull.allow_hosts")
+                    .with_list_parse_key("alerts.alertmanager_urls"),
             )
             .build()?
             .try_deserialize()

@@ -1,5 +1,6 @@
 //! KOI: Key Operate Index server.
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod config;

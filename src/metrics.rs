@@ -21,6 +21,7 @@ pub struct Metrics {
     computation_seconds: Histogram,
     batch_pushes: Histogram,
     flush_seconds: Histogram,
+    deliveries: IntCounterVec,
     up: Gauge,
 }
 
@@ -63,6 +64,11 @@ impl Metrics {
                     .buckets(LATENCY_BUCKETS.to_vec()),
             )
             .expect("valid metric"),
+            deliveries: IntCounterVec::new(
+                Opts::new("alert_deliveries_total", "Alert notification attempts by receiver and outcome"),
+                &["receiver", "outcome"],
+            )
+            .expect("valid metric"),
             up: Gauge::new("up", "1 while the process runs").expect("valid metric"),
             registry,
         };
@@ -75,6 +81,7 @@ impl Metrics {
             Box::new(m.computation_seconds.clone()),
             Box::new(m.batch_pushes.clone()),
             Box::new(m.flush_seconds.clone()),
+            Box::new(m.deliveries.clone()),
             Box::new(m.up.clone()),
         ] {
             m.registry.register(c).expect("metric names are unique");
@@ -107,6 +114,11 @@ impl Metrics {
 
     pub fn flushed(&self, elapsed: Duration) {
         self.flush_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    /// One attempt to deliver an alert notification to `receiver`.
+    pub fn delivered(&self, receiver: &str, success: bool) {
+        self.deliveries.with_label_values(&[receiver, if success { "success" } else { "failure" }]).inc();
     }
 
     /// The Prometheus text exposition format.

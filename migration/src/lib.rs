@@ -13,6 +13,7 @@ mod m20261123_000009_history_points;
 mod m20261123_000010_ingest_flushes;
 mod m20261124_000011_missing_policy;
 mod m20261124_000012_event_time;
+mod m20261125_000014_alerts;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_ingest_flushes::Migration),
             Box::new(m20261124_000011_missing_policy::Migration),
             Box::new(m20261124_000012_event_time::Migration),
+            Box::new(m20261125_000014_alerts::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::responses::{OPEN, SharedResponses};
-use super::{compat, data, dry_run, health, import, index, indicators, jobs, keys, preview, projects, remote};
+use super::{alerts, compat, data, dry_run, health, import, index, indicators, jobs, keys, preview, projects, remote};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,13 @@ use super::{compat, data, dry_run, health, import, index, indicators, jobs, keys
         keys::create,
         keys::list,
         keys::revoke,
+        alerts::create,
+        alerts::list,
+        alerts::history,
+        alerts::get,
+        alerts::replace,
+        alerts::remove,
+        alerts::active,
         compat::setup::get,
         compat::setup::save,
         compat::setup::remove,
@@ -61,6 +68,8 @@ use super::{compat, data, dry_run, health, import, index, indicators, jobs, keys
         (name = "index", description = "Computed index and its history"),
         (name = "indicators", description = "Latest values and their history"),
         (name = "remote", description = "Pull sources and the autopull worker"),
+        (name = "alerts", description = "Alert rules per project, active alerts and their history; notifications \
+            go to Alertmanager and signed webhooks ([alerts] in config.toml)"),
         (name = "keys", description = "Admin: API keys. Send a key as `Authorization: Bearer KEY` or `X-API-Key: KEY`; \
             roles admin (everything), ingest (POST /v1/data), read (GET of projects, index, indicators, /v1/index)."),
         (name = "operations", description = "Probes"),

@@ -25,6 +25,10 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         // The process's own metrics matter most while the database is down.
         Err(e) => tracing::warn!(error = %e, "index gauges left out of /metrics: the database did not answer"),
     }
+    match super::alert_gauges::render(&state.db).await {
+        Ok(gauges) => text.push_str(&gauges),
+        Err(e) => tracing::warn!(error = %e, "alert gauges left out of /metrics: the database did not answer"),
+    }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }
 

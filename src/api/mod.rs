@@ -1,5 +1,7 @@
 //! HTTP edge: handlers per resource, problem errors, OpenAPI.
 
+mod alert_gauges;
+mod alerts;
 mod auth;
 mod compat;
 mod data;
@@ -27,6 +29,7 @@ use std::sync::Arc;
 use actix_web::web;
 use sea_orm::DatabaseConnection;
 
+use crate::alerts::Alerting;
 use crate::config::Settings;
 use crate::ingest::Ingestor;
 use crate::pull::Fetcher;
@@ -53,6 +56,7 @@ pub struct AppState {
     pub projects: ProjectCache,
     /// Every project's index for `/metrics`, at most a few seconds old.
     pub index_gauges: IndexGauges,
+    pub alerting: Arc<Alerting>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
@@ -86,6 +90,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(remote::replace)
         .service(remote::remove)
         .service(remote::pull_now)
+        .service(alerts::create)
+        .service(alerts::list)
+        .service(alerts::history)
+        .service(alerts::get)
+        .service(alerts::replace)
+        .service(alerts::remove)
+        .service(alerts::active)
         .service(keys::create)
         .service(keys::list)
         .service(keys::revoke)

@@ -1,5 +1,6 @@
 //! Pure types, validation and the scorer: no I/O, no async.
 
+mod alert;
 mod interval;
 mod policy;
 mod project;
@@ -9,6 +10,7 @@ mod slug;
 mod timeline;
 mod value;
 
+pub use alert::{Condition, Facts, Hit, OWN_LABELS, Phase, RuleSpec, Severity, next_phase, render};
 pub use interval::{Interval, validate_intervals};
 pub use policy::MissingPolicy;
 pub use project::{FieldError, IndicatorSpec, ProjectSpec, weight_sum};

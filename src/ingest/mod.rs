@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbBackend, DbErr};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::DatabaseSettings;
 use crate::domain::FieldError;
@@ -138,7 +138,12 @@ fn newest_values(pushes: &[Push]) -> Readings {
 #[derive(Clone)]
 pub struct Ingestor {
     writers: Arc<Vec<mpsc::Sender<Job>>>,
+    computed: broadcast::Sender<String>,
 }
+
+/// Project codes announced per `computed` receiver before the slowest one
+/// lags (and is told so, to look at everything instead).
+const ANNOUNCED: usize = 1024;
 
 /// Jobs waiting per writer before callers wait too (back-pressure).
 const QUEUE: usize = 4096;
@@ -169,7 +174,7 @@ impl Ingestor {
         if let Flush::Wal { .. } = flush {
             tokio::spawn(store::checkpoint_wal(db.clone(), writers[0].downgrade()));
         }
-        Ok(Self { writers: Arc::new(writers) })
+        Ok(Self { writers: Arc::new(writers), computed: broadcast::channel(ANNOUNCED).0 })
     }
 
     /// Stores every push and computes its point (at its event time), all in
@@ -232,6 +237,12 @@ impl Ingestor {
         Ok(self.submit(Task::Rescore { project: project.to_string(), from, to }).await?.job)
     }
 
+    /// The code of each project whose history a committed write changed,
+    /// for those who act on new points (alerts).
+    pub fn computed(&self) -> broadcast::Receiver<String> {
+        self.computed.subscribe()
+    }
+
     async fn submit(&self, mut task: Task) -> Reply {
         if let Task::Push { pushes, .. } = &mut task {
             // A push without `ts` describes the moment it was received.
@@ -241,8 +252,18 @@ impl Ingestor {
         let mut hasher = DefaultHasher::new();
         task.projects().next().hash(&mut hasher);
         let writer = &self.writers[hasher.finish() as usize % self.writers.len()];
+        let listened = self.computed.receiver_count() > 0;
+        let mut projects: Vec<String> =
+            if listened { task.projects().map(str::to_string).collect() } else { Vec::new() };
         let (reply, answer) = oneshot::channel();
         writer.send(Job { task, reply }).await.map_err(|_| IngestError::Stopped)?;
-        answer.await.map_err(|_| IngestError::Stopped)?
+        let done = answer.await.map_err(|_| IngestError::Stopped)??;
+        projects.sort_unstable();
+        projects.dedup();
+        for code in projects {
+            // No receiver left is no error: nobody needs telling.
+            self.computed.send(code).ok();
+        }
+        Ok(done)
     }
 }

@@ -124,7 +124,14 @@ impl Fetcher {
         full.mul_f64(rand::rng().random_range(0.5..=1.0))
     }
 
-    async fn attempt(&self, req: &Request) -> Result<Value, Failure> {
+    /// Sends `req` once, under the same address rules as pulls, and wants
+    /// a 2xx answer, whatever its body: for notifications (webhooks),
+    /// whose retries are the caller's.
+    pub async fn deliver(&self, req: &Request) -> Result<(), FetchError> {
+        self.respond(req).await.map(drop).map_err(|(Failure::Retryable(e, _) | Failure::Final(e))| e)
+    }
+
+    async fn respond(&self, req: &Request) -> Result<reqwest::Response, Failure> {
         let url =
             reqwest::Url::parse(&req.url).map_err(|e| Failure::Final(FetchError::Invalid(format!("URL: {e}"))))?;
         self.hosts.check_url(&url).map_err(|Denied(why)| Failure::Final(FetchError::Denied(why)))?;
@@ -132,11 +139,16 @@ impl Fetcher {
         if let Some(body) = &req.body {
             builder = builder.header("content-type", "application/json").body(body.clone());
         }
-        let mut response = builder.send().await.map_err(|e| self.transport(e, req))?;
+        let response = builder.send().await.map_err(|e| self.transport(e, req))?;
         let status = response.status();
         if !status.is_success() {
             return Err(status_failure(status, response.headers()));
         }
+        Ok(response)
+    }
+
+    async fn attempt(&self, req: &Request) -> Result<Value, Failure> {
+        let mut response = self.respond(req).await?;
         if response.content_length().is_some_and(|n| n > self.max_body as u64) {
             return Err(Failure::Final(FetchError::TooLarge(self.max_body)));
         }

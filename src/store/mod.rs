@@ -1,5 +1,7 @@
 //! The only place SQL lives: entities, connection set-up and queries.
 
+mod alert_rules;
+mod alert_states;
 mod breakdown;
 mod bulk;
 mod checkpoint;
@@ -8,9 +10,11 @@ pub mod entity;
 mod flush;
 mod imports;
 mod jobs;
+mod json;
 mod keys;
 mod newest;
 mod observations;
+mod outbox;
 mod page;
 mod project_cache;
 mod projects;
@@ -19,6 +23,13 @@ mod sources;
 mod time;
 mod timeline;
 
+pub use alert_rules::{
+    AlertRule, delete_rule, find_rule, insert_rule, project_rules, projects_with_rules, replace_rule,
+};
+pub use alert_states::{
+    ActiveAlert, AlertEvent, AlertFilter, AlertStateRow, Transition, active_alerts, alert_history, apply_transition,
+    claim_resend, due_resends, project_states,
+};
 pub use bulk::insert_all;
 pub use checkpoint::checkpoint_wal;
 pub use connect::{connect, migrate};
@@ -32,6 +43,9 @@ pub use newest::{IndexNow, newest_points};
 pub use observations::{
     NewObservations, Observation, latest_rows, latest_values, observation_history, observation_rows,
 };
+pub use outbox::{
+    Delivery, NewDelivery, claim_delivery, due_deliveries, enqueue, mark_delivered, mark_failed, undelivered,
+};
 pub use page::{Cursor, Page, PageRequest};
 pub use project_cache::ProjectCache;
 pub use projects::{
@@ -41,7 +55,7 @@ pub use projects::{
 pub use results::{Agg, Bucket, HistoryPoint, IndexResult, latest_result, result_buckets, result_history, result_rows};
 pub use sources::{
     RunRecord, Source, claim_source, delete_source, due_sources, find_source, insert_source, list_sources, record_run,
-    update_source,
+    source_failures, update_source,
 };
 pub use time::{from_micros, to_micros};
 pub use timeline::{

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::entity::{project, source};
+use super::json::to_json;
 use super::{from_micros, to_micros};
 use crate::pull::SourceSpec;
 
@@ -123,6 +124,18 @@ pub async fn claim_source(
     Ok(claimed.rows_affected == 1)
 }
 
+/// Each source of a project with its consecutive failures, for alerts.
+pub async fn source_failures(db: &impl ConnectionTrait, project_id: i64) -> Result<Vec<(i64, i32)>, DbErr> {
+    source::Entity::find()
+        .select_only()
+        .column(source::Column::Id)
+        .column(source::Column::ConsecutiveFailures)
+        .filter(source::Column::ProjectId.eq(project_id))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// Records a run and, when `owner` held the lease, releases it.
 pub async fn record_run(db: &impl ConnectionTrait, id: i64, run: &RunRecord, owner: Option<&str>) -> Result<(), DbErr> {
     let values = to_json(&run.values)?;
@@ -171,10 +184,6 @@ fn spec_columns(spec: &SourceSpec) -> Result<source::ActiveModel, DbErr> {
         mappings: Set(to_json(&spec.mappings)?),
         ..Default::default()
     })
-}
-
-fn to_json(v: &impl serde::Serialize) -> Result<String, DbErr> {
-    serde_json::to_string(v).map_err(|e| DbErr::Custom(format!("source not serialisable: {e}")))
 }
 
 async fn hydrate(db: &impl ConnectionTrait, rows: Vec<source::Model>) -> Result<Vec<Source>, DbErr> {

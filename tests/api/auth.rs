@@ -84,6 +84,8 @@ fn route_groups() -> Vec<Route> {
         ("compat setup", Method::GET, "/v1/setup", None, admin),
         ("compat datasetup", Method::GET, "/v1/datasetup/target?itemcode=p", None, admin),
         ("compat index", Method::GET, "/v1/index?itemcode=p", None, read),
+        ("compat targets", Method::GET, "/v1/index/targets?itemcode=p", None, read),
+        ("compat history", Method::GET, "/v1/history?itemcode=p", None, read),
     ]
 }
 

@@ -186,7 +186,13 @@ pub fn plain_project(code: &str) -> Value {
 
 /// The real `koi serve` binary as a child process on `port`.
 pub fn start_koi(db_url: &str, port: u16, env: &[(&str, &str)], stderr: Stdio) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_koi"))
+    koi_serve(db_url, port, env, stderr).spawn().expect("start koi")
+}
+
+/// `koi serve` as `start_koi` runs it, for tests that add arguments.
+pub fn koi_serve(db_url: &str, port: u16, env: &[(&str, &str)], stderr: Stdio) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_koi"));
+    command
         .arg("serve")
         .env("KOI__SERVER__ADDRESS", format!("127.0.0.1:{port}"))
         .env("KOI__DATABASE__URL", db_url)
@@ -195,9 +201,8 @@ pub fn start_koi(db_url: &str, port: u16, env: &[(&str, &str)], stderr: Stdio) -
         .env("KOI__LOG__LEVEL", "warn")
         .envs(env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .expect("start koi")
+        .stderr(stderr);
+    command
 }
 
 /// Sends SIGTERM, as supervisor and koi.sh do.

@@ -37,6 +37,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The projects this caller is limited to; empty: every project.
+    pub fn projects(&self) -> &[String] {
+        &self.projects
+    }
+
     /// 403 unless the caller may touch `project`.
     pub fn may_use(&self, project: &str) -> Result<(), ApiError> {
         if self.projects.is_empty() || self.projects.iter().any(|p| p == project) {

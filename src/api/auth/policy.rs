@@ -36,7 +36,11 @@ pub fn access(method: &Method, path: &str, query: &str) -> Access {
         ["v1", "keys" | "remote" | "setup" | "datasetup", ..] => (Some(Role::Admin), Scope::AllProjects),
         ["v1", "data"] => (Some(Role::Ingest), Scope::Body),
         ["v1", "jobs", ..] => (Some(Role::Read), Scope::AllProjects),
-        ["v1", "index"] => (Some(Role::Read), item_code(query).map_or(Scope::AllProjects, Scope::Project)),
+        ["v1", "index" | "history", ..] => {
+            (Some(Role::Read), item_code(query).map_or(Scope::AllProjects, Scope::Project))
+        }
+        // Each key sees the alerts of its own projects.
+        ["v1", "alerts"] => (Some(Role::Read), Scope::Body),
         ["v1", "projects"] => (Some(admin_unless_read), Scope::AllProjects),
         ["v1", "projects", code, "import"] => (Some(Role::Ingest), Scope::Project((*code).to_string())),
         ["v1", "projects", code, ..] => (Some(admin_unless_read), Scope::Project((*code).to_string())),
@@ -45,7 +49,8 @@ pub fn access(method: &Method, path: &str, query: &str) -> Access {
     Access::Key { role, scope }
 }
 
-/// The project of the original `GET /v1/index?itemcode=`.
+/// The project of the original `GET /v1/index?itemcode=` (and of
+/// `/v1/index/targets` and `/v1/history`).
 fn item_code(query: &str) -> Option<String> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(query).ok()?.into_inner();
     pairs.into_iter().find(|(k, _)| k == "itemcode" || k == "item_code").map(|(_, v)| v)
@@ -77,6 +82,10 @@ mod tests {
         assert_eq!(need(Method::GET, "/v1/setup", ""), (Some(Role::Admin), Scope::AllProjects));
         assert_eq!(need(Method::POST, "/v1/data", ""), (Some(Role::Ingest), Scope::Body));
         assert_eq!(need(Method::GET, "/v1/index", "itemcode=air"), (Some(Role::Read), air()));
+        assert_eq!(need(Method::GET, "/v1/index/targets", "item_code=air"), (Some(Role::Read), air()));
+        assert_eq!(need(Method::GET, "/v1/history", "itemcode=air&limit=5"), (Some(Role::Read), air()));
+        assert_eq!(need(Method::GET, "/v1/alerts", ""), (Some(Role::Read), Scope::Body));
+        assert_eq!(need(Method::POST, "/v1/projects/air/alerts", ""), (Some(Role::Admin), air()));
         assert_eq!(need(Method::GET, "/v1/projects", ""), (Some(Role::Read), Scope::AllProjects));
         assert_eq!(need(Method::POST, "/v1/projects", ""), (Some(Role::Admin), Scope::AllProjects));
         assert_eq!(need(Method::GET, "/v1/projects/air/index", ""), (Some(Role::Read), air()));

@@ -1,6 +1,10 @@
 //! sea-orm entities, one per table; behaviour lives in the sibling query
 //! modules of `store`.
 
+pub mod alert_delivery;
+pub mod alert_event;
+pub mod alert_rule;
+pub mod alert_state;
 pub mod api_key;
 pub mod import;
 pub mod indicator;

@@ -1,0 +1,134 @@
+//! Sends the outbox: Alertmanager and webhooks, at least once, retried
+//! with backoff until the receiver takes the notification.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use hmac::{Hmac, Mac};
+use reqwest::Method;
+use sea_orm::{DatabaseConnection, DbErr};
+use sha2::Sha256;
+use tokio::sync::{Notify, watch};
+
+use super::notification::Notification;
+use super::receivers::Receivers;
+use crate::metrics::METRICS;
+use crate::pull::{Fetcher, Request};
+use crate::store::{self, Delivery};
+
+/// Deliveries taken per round; each round sends them concurrently.
+const ROUND: u64 = 32;
+/// Longest wait between two attempts of one delivery.
+const MAX_BACKOFF_SECS: i64 = 60;
+/// How often the outbox is looked at without being woken.
+const POLL: Duration = Duration::from_millis(500);
+
+pub struct Deliverer {
+    pub db: DatabaseConnection,
+    pub receivers: Receivers,
+    /// Webhooks go through the pull worker's address rules.
+    pub fetcher: Fetcher,
+    /// Alertmanagers are the operator's own: no address rules.
+    pub client: reqwest::Client,
+    pub timeout: Duration,
+    /// How long Alertmanager keeps a firing alert without hearing again.
+    pub valid_for: TimeDelta,
+    pub wake: Arc<Notify>,
+}
+
+impl Deliverer {
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        loop {
+            if let Err(e) = self.round().await {
+                tracing::warn!(error = %e, "alert deliveries: the database did not answer; retrying");
+            }
+            tokio::select! {
+                _ = stop.changed() => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+
+    async fn round(&self) -> Result<(), DbErr> {
+        loop {
+            let now = Utc::now();
+            let due = store::due_deliveries(&self.db, now, ROUND).await?;
+            let lease = now + TimeDelta::from_std(self.timeout).unwrap_or_default() + TimeDelta::seconds(30);
+            let mut taken = Vec::new();
+            for delivery in &due {
+                if store::claim_delivery(&self.db, delivery, lease).await? {
+                    taken.push(delivery);
+                }
+            }
+            let outcomes = futures_util::future::join_all(taken.iter().map(|d| self.send(d))).await;
+            for (delivery, outcome) in taken.iter().zip(outcomes) {
+                METRICS.delivered(&delivery.receiver, outcome.is_ok());
+                match outcome {
+                    Ok(()) => store::mark_delivered(&self.db, delivery.id, Utc::now()).await?,
+                    Err(why) => {
+                        let wait = 2i64.saturating_pow(delivery.attempts.clamp(0, 6) as u32).min(MAX_BACKOFF_SECS);
+                        tracing::warn!(receiver = %delivery.receiver, attempt = delivery.attempts + 1, error = %why, "alert notification not delivered; retrying in {wait} s");
+                        store::mark_failed(&self.db, delivery.id, &why, Utc::now() + TimeDelta::seconds(wait)).await?;
+                    }
+                }
+            }
+            if (due.len() as u64) < ROUND {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn send(&self, d: &Delivery) -> Result<(), String> {
+        let notification: Notification =
+            serde_json::from_str(&d.body).map_err(|e| format!("unreadable notification: {e}"))?;
+        match d.kind.as_str() {
+            "alertmanager" => {
+                let body = notification.alertmanager_body(Utc::now(), self.valid_for);
+                let url = format!("{}/api/v2/alerts", d.receiver);
+                let response = self.client.post(&url).timeout(self.timeout).json(&body).send().await;
+                match response.map_err(|e| e.without_url().to_string())? {
+                    r if r.status().is_success() => Ok(()),
+                    r => Err(format!("Alertmanager answered HTTP {}", r.status().as_u16())),
+                }
+            }
+            "webhook" => {
+                let hook = self.receivers.webhooks.iter().find(|w| w.name == d.receiver).ok_or_else(|| {
+                    format!("no webhook named {:?} is configured any more ([[alerts.webhooks]])", d.receiver)
+                })?;
+                let headers = [
+                    ("x-koi-signature".to_string(), signature(&hook.secret, &d.body)),
+                    ("x-koi-idempotency-key".to_string(), d.idempotency_key.clone()),
+                ];
+                let request = Request {
+                    url: hook.url.clone(),
+                    method: Method::POST,
+                    headers: headers.into_iter().collect(),
+                    body: Some(d.body.clone()),
+                    timeout: self.timeout,
+                };
+                self.fetcher.deliver(&request).await.map_err(|e| e.to_string())
+            }
+            other => Err(format!("unknown receiver kind {other:?}")),
+        }
+    }
+}
+
+/// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`.
+pub fn signature(secret: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_match_rfc_4231_test_case_2() {
+        let expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+        assert_eq!(signature("Jefe", "what do ya want for nothing?"), format!("sha256={expected}"));
+    }
+}
