@@ -162,8 +162,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        let due = [AlertDeliveries::DeliveredAt, AlertDeliveries::NextAt];
-        index(manager, "idx_alert_deliveries_due", AlertDeliveries::Table, &due, false).await?;
+        // Each receiver's oldest undelivered notification.
+        let queue = [AlertDeliveries::Receiver, AlertDeliveries::DeliveredAt, AlertDeliveries::Id];
+        index(manager, "idx_alert_deliveries_queue", AlertDeliveries::Table, &queue, false).await?;
         Ok(())
     }
 

@@ -17,8 +17,6 @@ use crate::metrics::METRICS;
 use crate::pull::{Fetcher, Request};
 use crate::store::{self, Delivery};
 
-/// Deliveries taken per round; each round sends them concurrently.
-const ROUND: u64 = 32;
 /// Longest wait between two attempts of one delivery.
 const MAX_BACKOFF_SECS: i64 = 60;
 /// How often the outbox is looked at without being woken.
@@ -51,32 +49,35 @@ impl Deliverer {
         }
     }
 
+    /// Every receiver at once, each taking its notifications in order
+    /// until one fails or none is due.
     async fn round(&self) -> Result<(), DbErr> {
+        let alertmanagers = self.receivers.alertmanagers.iter().map(|url| ("alertmanager", url.as_str()));
+        let webhooks = self.receivers.webhooks.iter().map(|w| ("webhook", w.name.as_str()));
+        let queues = alertmanagers.chain(webhooks).map(|(kind, receiver)| self.drain(kind, receiver));
+        futures_util::future::join_all(queues).await.into_iter().collect()
+    }
+
+    async fn drain(&self, kind: &str, receiver: &str) -> Result<(), DbErr> {
         loop {
             let now = Utc::now();
-            let due = store::due_deliveries(&self.db, now, ROUND).await?;
-            let lease = now + TimeDelta::from_std(self.timeout).unwrap_or_default() + TimeDelta::seconds(30);
-            let mut taken = Vec::new();
-            for delivery in &due {
-                if store::claim_delivery(&self.db, delivery, lease).await? {
-                    taken.push(delivery);
-                }
-            }
-            let outcomes = futures_util::future::join_all(taken.iter().map(|d| self.send(d))).await;
-            for (delivery, outcome) in taken.iter().zip(outcomes) {
-                METRICS.delivered(&delivery.receiver, outcome.is_ok());
-                match outcome {
-                    Ok(()) => store::mark_delivered(&self.db, delivery.id, Utc::now()).await?,
-                    Err(why) => {
-                        let wait = 2i64.saturating_pow(delivery.attempts.clamp(0, 6) as u32).min(MAX_BACKOFF_SECS);
-                        tracing::warn!(receiver = %delivery.receiver, attempt = delivery.attempts + 1, error = %why, "alert notification not delivered; retrying in {wait} s");
-                        store::mark_failed(&self.db, delivery.id, &why, Utc::now() + TimeDelta::seconds(wait)).await?;
-                    }
-                }
-            }
-            if (due.len() as u64) < ROUND {
+            let Some(head) = store::oldest_undelivered(&self.db, kind, receiver).await? else { return Ok(()) };
+            let held = head.lease_until > store::to_micros(now);
+            if head.next_at > store::to_micros(now) || held {
                 return Ok(());
             }
+            let lease = now + TimeDelta::from_std(self.timeout).unwrap_or_default() + TimeDelta::seconds(30);
+            if !store::claim_delivery(&self.db, &head, lease).await? {
+                return Ok(());
+            }
+            let outcome = self.send(&head).await;
+            METRICS.delivered(receiver, outcome.is_ok());
+            if let Err(why) = outcome {
+                let wait = 2i64.saturating_pow(head.attempts.clamp(0, 6) as u32).min(MAX_BACKOFF_SECS);
+                tracing::warn!(receiver, attempt = head.attempts + 1, error = %why, "alert notification not delivered; retrying in {wait} s");
+                return store::mark_failed(&self.db, head.id, &why, Utc::now() + TimeDelta::seconds(wait)).await;
+            }
+            store::mark_delivered(&self.db, head.id, Utc::now()).await?;
         }
     }
 

@@ -9,7 +9,7 @@ use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use super::notification::{About, Notification};
 use super::receivers::Receivers;
 use crate::domain::{Condition, Facts, Phase, next_phase, score};
-use crate::store::{self, AlertRule, AlertStateRow, NewDelivery, Project, Transition};
+use crate::store::{self, AlertRule, AlertStateRow, IndexResult, NewDelivery, Project, Transition};
 
 pub struct Evaluator {
     pub db: DatabaseConnection,
@@ -19,9 +19,10 @@ pub struct Evaluator {
 }
 
 impl Evaluator {
-    /// Judges every rule of project `code` at `now`. Returns how many
-    /// notifications it queued.
-    pub async fn evaluate(&self, code: &str, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    /// Judges every rule of project `code` at `now`, on `point` (a point a
+    /// push just made) or else on the project's values as they stand.
+    /// Returns how many notifications it queued.
+    pub async fn evaluate(&self, code: &str, now: DateTime<Utc>, point: Option<&IndexResult>) -> Result<usize, DbErr> {
         // Stored times have microseconds: notifications must not show more.
         let now = store::from_micros(store::to_micros(now));
         let Some(project) = store::find_project(&self.db, code).await? else { return Ok(0) };
@@ -30,18 +31,24 @@ impl Evaluator {
             return Ok(0);
         }
         let states = store::project_states(&self.db, project.id).await?;
-        let latest = store::latest_values(&self.db, project.id).await?;
-        let scored = score(&project.indicators, project.missing_policy, &latest, now);
-        let newest_value = latest.values().map(|l| l.observed_at).max();
+        let (index, coverage, breakdown) = match point {
+            Some(p) => (p.value, p.coverage, p.breakdown.clone()),
+            None => {
+                let latest = store::latest_values(&self.db, project.id).await?;
+                let scored = score(&project.indicators, project.missing_policy, &latest, now);
+                (scored.value, scored.coverage, scored.breakdown)
+            }
+        };
+        let newest_value = breakdown.iter().filter_map(|c| c.observed_at).max();
         let watches_sources = rules.iter().any(|r| matches!(r.spec.condition, Condition::SourceFailing { .. }));
         let sources = if watches_sources { store::source_failures(&self.db, project.id).await? } else { Vec::new() };
         let mut queued = 0;
         for rule in &rules {
             let facts = Facts {
                 now,
-                index: newest_value.map(|_| scored.value),
-                coverage: scored.coverage,
-                breakdown: &scored.breakdown,
+                index: newest_value.map(|_| index),
+                coverage,
+                breakdown: &breakdown,
                 // A project that never had a value is quiet since the rule began watching.
                 newest_value: newest_value.or(Some(rule.created_at)),
                 sources: &sources,

@@ -7,11 +7,11 @@ mod evaluate;
 mod notification;
 mod receivers;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{Notify, broadcast, watch};
@@ -24,8 +24,9 @@ pub use receivers::Receivers;
 use self::deliver::Deliverer;
 use self::evaluate::Evaluator;
 use crate::config::Settings;
+use crate::ingest::Computed;
 use crate::pull::Fetcher;
-use crate::store;
+use crate::store::{self, IndexResult};
 
 /// The alert engine of one process; `koi serve` runs it.
 pub struct Alerting {
@@ -54,20 +55,41 @@ impl Alerting {
         }
     }
 
-    /// Judges project `code` now: after its rules changed, or a computation.
-    pub async fn evaluate(&self, code: &str) {
+    /// Judges project `code` now: after its rules changed, a computation,
+    /// or on the sweep. With `point`, on that point rather than on the
+    /// values as they stand.
+    pub async fn evaluate(&self, code: &str, point: Option<&IndexResult>) {
         self.watched.lock().expect("not poisoned").insert(code.to_string());
-        match self.evaluator.evaluate(code, Utc::now()).await {
+        match self.evaluator.evaluate(code, Utc::now(), point).await {
             Ok(0) => {}
             Ok(_) => self.wake.notify_one(),
             Err(e) => tracing::warn!(project = code, error = %e, "alert rules not evaluated; the sweep retries"),
         }
     }
 
+    /// Each point pushes made, in order, so that a value that is bad only
+    /// briefly still alerts; points older than one already judged are
+    /// corrections of the past (late values), not news.
+    async fn judge_points(&self, computed: &Computed, judged: &mut HashMap<String, DateTime<Utc>>) {
+        if !self.watched.lock().expect("not poisoned").contains(&computed.project) {
+            return;
+        }
+        if computed.points.is_empty() {
+            return self.evaluate(&computed.project, None).await;
+        }
+        for point in &computed.points {
+            let newest = judged.entry(computed.project.clone()).or_insert(point.at);
+            if point.at >= *newest {
+                *newest = point.at;
+                self.evaluate(&computed.project, Some(point)).await;
+            }
+        }
+    }
+
     /// Starts judging (on computations and every `sweep_ms`) and delivering.
     pub fn spawn(
         self: Arc<Self>,
-        computed: broadcast::Receiver<String>,
+        computed: broadcast::Receiver<Arc<Computed>>,
         settings: &Settings,
         stop: watch::Receiver<bool>,
     ) -> Vec<JoinHandle<()>> {
@@ -83,24 +105,21 @@ impl Alerting {
         vec![tokio::spawn(deliverer.run(stop.clone())), tokio::spawn(self.judge(computed, stop))]
     }
 
-    async fn judge(self: Arc<Self>, mut computed: broadcast::Receiver<String>, mut stop: watch::Receiver<bool>) {
+    async fn judge(
+        self: Arc<Self>,
+        mut computed: broadcast::Receiver<Arc<Computed>>,
+        mut stop: watch::Receiver<bool>,
+    ) {
         let mut sweep = tokio::time::interval(self.sweep);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut judged = HashMap::new();
         loop {
             tokio::select! {
                 _ = stop.changed() => return,
                 _ = sweep.tick() => self.sweep_all().await,
                 received = computed.recv() => match received {
-                    Ok(code) => {
-                        // Everything computed meanwhile, each project once.
-                        let mut codes = BTreeSet::from([code]);
-                        while let Ok(more) = computed.try_recv() {
-                            codes.insert(more);
-                        }
-                        for code in codes.into_iter().filter(|c| self.watched.lock().expect("not poisoned").contains(c)) {
-                            self.evaluate(&code).await;
-                        }
-                    }
+                    Ok(news) => self.judge_points(&news, &mut judged).await,
+                    // Points were missed: judge everything as it stands.
                     Err(RecvError::Lagged(_)) => self.sweep_all().await,
                     Err(RecvError::Closed) => return,
                 },
@@ -115,7 +134,7 @@ impl Alerting {
         };
         *self.watched.lock().expect("not poisoned") = codes.iter().cloned().collect();
         for code in codes {
-            self.evaluate(&code).await;
+            self.evaluate(&code, None).await;
         }
     }
 }

@@ -34,7 +34,7 @@ pub async fn create(
     let project = load(&state, &code).await?;
     check(&state, &project, &spec).await?;
     let id = store::insert_rule(&state.db, project.id, &spec).await?;
-    state.alerting.evaluate(&code).await;
+    state.alerting.evaluate(&code, None).await;
     Ok(HttpResponse::Created().json(find(&state, &project, id).await?))
 }
 
@@ -109,7 +109,7 @@ pub async fn replace(
     if !store::replace_rule(&state.db, project.id, id, &spec).await? {
         return Err(no_rule(&code, id));
     }
-    state.alerting.evaluate(&code).await;
+    state.alerting.evaluate(&code, None).await;
     Ok(web::Json(find(&state, &project, id).await?))
 }
 

@@ -138,11 +138,20 @@ fn newest_values(pushes: &[Push]) -> Readings {
 #[derive(Clone)]
 pub struct Ingestor {
     writers: Arc<Vec<mpsc::Sender<Job>>>,
-    computed: broadcast::Sender<String>,
+    computed: broadcast::Sender<Arc<Computed>>,
 }
 
-/// Project codes announced per `computed` receiver before the slowest one
-/// lags (and is told so, to look at everything instead).
+/// A committed write that changed a project's history.
+#[derive(Debug)]
+pub struct Computed {
+    pub project: String,
+    /// The points pushes made, in push order; empty for other work
+    /// (recomputes, staleness points, imports).
+    pub points: Vec<IndexResult>,
+}
+
+/// Announcements kept per `computed` receiver before the slowest one lags
+/// (and is told so, to look at everything instead).
 const ANNOUNCED: usize = 1024;
 
 /// Jobs waiting per writer before callers wait too (back-pressure).
@@ -237,9 +246,9 @@ impl Ingestor {
         Ok(self.submit(Task::Rescore { project: project.to_string(), from, to }).await?.job)
     }
 
-    /// The code of each project whose history a committed write changed,
-    /// for those who act on new points (alerts).
-    pub fn computed(&self) -> broadcast::Receiver<String> {
+    /// Each project whose history a committed write changed, with the
+    /// points its pushes made, for those who act on new points (alerts).
+    pub fn computed(&self) -> broadcast::Receiver<Arc<Computed>> {
         self.computed.subscribe()
     }
 
@@ -260,9 +269,10 @@ impl Ingestor {
         let done = answer.await.map_err(|_| IngestError::Stopped)??;
         projects.sort_unstable();
         projects.dedup();
-        for code in projects {
+        for project in projects {
+            let points = done.results.iter().filter(|r| r.project == project).cloned().collect();
             // No receiver left is no error: nobody needs telling.
-            self.computed.send(code).ok();
+            self.computed.send(Arc::new(Computed { project, points })).ok();
         }
         Ok(done)
     }

@@ -44,7 +44,7 @@ pub use observations::{
     NewObservations, Observation, latest_rows, latest_values, observation_history, observation_rows,
 };
 pub use outbox::{
-    Delivery, NewDelivery, claim_delivery, due_deliveries, enqueue, mark_delivered, mark_failed, undelivered,
+    Delivery, NewDelivery, claim_delivery, enqueue, mark_delivered, mark_failed, oldest_undelivered, undelivered,
 };
 pub use page::{Cursor, Page, PageRequest};
 pub use project_cache::ProjectCache;

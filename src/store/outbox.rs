@@ -1,13 +1,12 @@
 //! Notifications waiting to be delivered. Each is written in the
 //! transaction of the transition it reports, so none is lost to a crash
 //! or a receiver outage; a process sending one holds a lease on it, so
-//! several processes do not send it at once.
+//! several processes do not send it at once; each receiver gets its
+//! notifications in the order of their transitions.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::entity::alert_delivery;
 use super::to_micros;
@@ -39,16 +38,20 @@ pub async fn enqueue(db: &impl ConnectionTrait, new: NewDelivery<'_>, now: DateT
     alert_delivery::Entity::insert(row).exec_without_returning(db).await.map(drop)
 }
 
-/// Undelivered notifications due now and held by nobody, oldest first.
-pub async fn due_deliveries(db: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> Result<Vec<Delivery>, DbErr> {
-    let now = to_micros(now);
+/// The oldest notification `receiver` has not taken yet. Receivers get
+/// their notifications in order, so only this one may be sent now, and
+/// only when it is due and nobody holds it.
+pub async fn oldest_undelivered(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    receiver: &str,
+) -> Result<Option<Delivery>, DbErr> {
     alert_delivery::Entity::find()
         .filter(alert_delivery::Column::DeliveredAt.is_null())
-        .filter(alert_delivery::Column::NextAt.lte(now))
-        .filter(alert_delivery::Column::LeaseUntil.lte(now))
+        .filter(alert_delivery::Column::Kind.eq(kind))
+        .filter(alert_delivery::Column::Receiver.eq(receiver))
         .order_by_asc(alert_delivery::Column::Id)
-        .limit(limit)
-        .all(db)
+        .one(db)
         .await
 }
 

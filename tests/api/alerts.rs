@@ -60,6 +60,11 @@ pub async fn notifications(server: &MockServer) -> Vec<Value> {
         .collect()
 }
 
+/// When the transition a notification reports happened.
+pub fn event_time(n: &Value) -> String {
+    n["ends_at"].as_str().or(n["starts_at"].as_str()).unwrap_or_default().to_string()
+}
+
 /// Waits (10 s at most) until `n` notifications have arrived.
 pub async fn wait_for(server: &MockServer, n: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(10);

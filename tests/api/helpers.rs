@@ -93,6 +93,11 @@ pub async fn spawn_with(settings: Settings, dir: Option<TempDir>) -> TestApp {
 }
 
 impl TestApp {
+    /// A server started some other way (a `koi serve` child), at `address`.
+    pub fn at(address: &str) -> Self {
+        TestApp { address: address.to_string(), client: reqwest::Client::new(), _dir: None }
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(format!("{}{path}", self.address)).send().await.expect("GET")
     }

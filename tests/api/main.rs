@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod alert_delivery;
 mod alerts;
 mod auth;
 mod backfill;

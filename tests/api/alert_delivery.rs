@@ -1,0 +1,159 @@
+//! Notifications are never lost: a receiver that is down gets them once it
+//! is back, a `kill -9` between a transition and its delivery delays it
+//! only, and two servers on one database send each transition once.
+
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::json;
+use wiremock::MockServer;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::alerts::{SECRET, alerting_app, event_time, hook, low_index_rule, notifications, receiver, wait_for};
+use crate::helpers::{
+    Backend, TestApp, expect, free_port, fresh_database, koi_serve, plain_project, spawn_with, test_settings,
+    wait_until_up,
+};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_receiver_down_for_ten_seconds_gets_every_notification_once_it_is_back,
+    a_kill_9_before_delivery_only_delays_it
+);
+
+/// A receiver on `port` that is not listening yet.
+async fn receiver_on(port: u16) -> MockServer {
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("the receiver's port is still free");
+    let server = MockServer::builder().listener(listener).start().await;
+    Mock::given(method("POST")).and(path("/hook")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    server
+}
+
+async fn fire_and_resolve(app: &TestApp) {
+    app.push(json!({"project": "p", "values": {"a": 10, "b": 10}})).await;
+    app.push(json!({"project": "p", "values": {"a": 100, "b": 100}})).await;
+}
+
+async fn a_receiver_down_for_ten_seconds_gets_every_notification_once_it_is_back(backend: Backend) {
+    let port = free_port();
+    let app = alerting_app(backend, format!("http://127.0.0.1:{port}/hook"), |_| {}).await;
+    app.create_project(plain_project("p")).await;
+    expect(app.post("/v1/projects/p/alerts", &low_index_rule()).await, reqwest::StatusCode::CREATED).await;
+
+    fire_and_resolve(&app).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let pending = app.get("/metrics").await.text().await.unwrap();
+    let hooks = receiver_on(port).await;
+    // Backoff is at most a minute; after 10 s of failures the next try is
+    // due within 16 s.
+    let mut got = wait_for_long(&hooks, 2).await;
+    got.sort_by_key(event_time);
+
+    assert!(pending.contains("koi_alert_deliveries_pending 2"), "{pending}");
+    let states: Vec<&str> = got.iter().map(|n| n["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["firing", "resolved"]);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(notifications(&hooks).await.len(), 2, "each once");
+}
+
+async fn wait_for_long(server: &MockServer, n: usize) -> Vec<serde_json::Value> {
+    for _ in 0..40 {
+        if notifications(server).await.len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    wait_for(server, n).await
+}
+
+fn config_with_hook(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+    let file = dir.join("koi.toml");
+    let text = format!(
+        "[alerts]\nsweep_ms = 250\n[[alerts.webhooks]]\nname = \"ops\"\nurl = \"{url}\"\nsecret = \"{SECRET}\"\n"
+    );
+    std::fs::write(&file, text).expect("write config");
+    file
+}
+
+async fn a_kill_9_before_delivery_only_delays_it(backend: Backend) {
+    let (db_url, _dir) = fresh_database(backend).await;
+    let files = tempfile::tempdir().unwrap();
+    let receiver_port = free_port();
+    let config = config_with_hook(files.path(), &format!("http://127.0.0.1:{receiver_port}/hook"));
+    let port = free_port();
+    let start =
+        || koi_serve(&db_url, port, &[], Stdio::null()).arg("--config").arg(&config).spawn().expect("start koi");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let app = TestApp::at(&base);
+
+    let mut koi = start();
+    wait_until_up(&client, &format!("{base}/health")).await;
+    app.create_project(plain_project("p")).await;
+    expect(app.post("/v1/projects/p/alerts", &low_index_rule()).await, reqwest::StatusCode::CREATED).await;
+    app.push(json!({"project": "p", "values": {"a": 10, "b": 10}})).await;
+    let mut stored = json!([]);
+    for _ in 0..100 {
+        stored = expect(app.get("/v1/alerts").await, reqwest::StatusCode::OK).await;
+        if stored != json!([]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    koi.kill().expect("kill -9");
+    koi.wait().ok();
+    let hooks = receiver_on(receiver_port).await;
+    let mut koi = start();
+    wait_until_up(&client, &format!("{base}/health")).await;
+    let got = wait_for(&hooks, 1).await;
+    koi.kill().ok();
+    koi.wait().ok();
+
+    assert_eq!(stored[0]["state"], "firing", "the transition was stored before the kill: {stored}");
+    assert_eq!((got[0]["state"].as_str(), got[0]["rule"].as_str()), (Some("firing"), Some("index-low")));
+}
+
+/// Two servers, each judging and delivering, on one PostgreSQL: every
+/// transition reaches the receiver once, whether a push or the sweep
+/// (both servers sweep) made it.
+#[tokio::test]
+async fn two_servers_on_one_postgres_notify_each_transition_once() {
+    let hooks = receiver().await;
+    let (db_url, _) = fresh_database(Backend::Postgres).await;
+    let server = || {
+        let mut settings = test_settings(&db_url);
+        settings.alerts.webhooks = vec![hook(format!("{}/hook", hooks.uri()))];
+        settings.alerts.sweep_ms = 100;
+        spawn_with(settings, None)
+    };
+    let (one, two) = (server().await, server().await);
+    one.create_project(json!({"code": "p", "title": "P", "indicators": [
+        {"key": "a", "weight": 60, "max_age_secs": 1}, {"key": "b", "weight": 40}
+    ]}))
+    .await;
+    expect(one.post("/v1/projects/p/alerts", &low_index_rule()).await, reqwest::StatusCode::CREATED).await;
+    let stale = json!({"name": "a-stale", "kind": "indicator_status", "indicator": "a", "statuses": ["stale"]});
+    expect(two.post("/v1/projects/p/alerts", &stale).await, reqwest::StatusCode::CREATED).await;
+
+    for round in 0..5 {
+        let app = if round % 2 == 0 { &one } else { &two };
+        let a = if round % 2 == 0 { 10 } else { 100 };
+        app.push(json!({"project": "p", "values": {"a": a, "b": a}})).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // a-stale fires a second after the last push, when both servers sweep.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut got = wait_for(&hooks, 6).await;
+    got.sort_by_key(event_time);
+
+    let mut keys: Vec<&str> = got.iter().map(|n| n["idempotency_key"].as_str().unwrap()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), 6, "one notification per transition: {got:#?}");
+    let low: Vec<&str> =
+        got.iter().filter(|n| n["rule"] == "index-low").map(|n| n["state"].as_str().unwrap()).collect();
+    assert_eq!(low, ["firing", "resolved", "firing", "resolved", "firing"]);
+    assert_eq!(got.iter().filter(|n| n["rule"] == "a-stale").count(), 1);
+}
