@@ -105,11 +105,7 @@ impl Alerting {
         vec![tokio::spawn(deliverer.run(stop.clone())), tokio::spawn(self.judge(computed, stop))]
     }
 
-    async fn judge(
-        self: Arc<Self>,
-        mut computed: broadcast::Receiver<Arc<Computed>>,
-        mut stop: watch::Receiver<bool>,
-    ) {
+    async fn judge(self: Arc<Self>, mut computed: broadcast::Receiver<Arc<Computed>>, mut stop: watch::Receiver<bool>) {
         let mut sweep = tokio::time::interval(self.sweep);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut judged = HashMap::new();

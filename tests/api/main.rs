@@ -4,6 +4,7 @@
 mod helpers;
 
 mod alert_delivery;
+mod alertmanager;
 mod alerts;
 mod auth;
 mod backfill;
