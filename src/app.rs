@@ -45,17 +45,15 @@ impl Application {
                  anyone who can reach this port may change and read every index"
             );
         }
-        let problems = Receivers::new(&settings.alerts).problems();
-        if !problems.is_empty() {
-            anyhow::bail!("invalid alert receivers: {}", problems.join("; "));
-        }
+        let fetcher = Fetcher::new(&settings.autopull);
+        check_receivers(&settings, &fetcher).await?;
         let settings = Arc::new(settings);
         let ingestor = Ingestor::start(&db, &settings.database).await?;
         let alerting = Arc::new(Alerting::new(db.clone(), &settings, listener.local_addr()?));
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
-            fetcher: Fetcher::new(&settings.autopull),
+            fetcher,
             ingestor: ingestor.clone(),
             projects: ProjectCache::new(Duration::from_secs(1)),
             index_gauges: api::IndexGauges::new(Duration::from_secs(2)),
@@ -115,6 +113,18 @@ impl Application {
         tracing::info!("KOI stopped");
         served
     }
+}
+
+/// Receivers every delivery would fail for stop the start, with the
+/// setting to fix: better than notifications piling up unseen.
+async fn check_receivers(settings: &Settings, fetcher: &Fetcher) -> anyhow::Result<()> {
+    let mut problems = Receivers::new(&settings.alerts).problems();
+    for hook in &settings.alerts.webhooks {
+        if let Err(denied) = fetcher.vet(&hook.url).await {
+            problems.push(format!("[[alerts.webhooks]] {:?}: {}", hook.name, denied.0));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { anyhow::bail!("invalid alert receivers: {}", problems.join("; ")) }
 }
 
 /// Lets dashboards on `origins` call the API from a browser, with a key.

@@ -11,11 +11,8 @@ use wiremock::MockServer;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::alerts::{SECRET, alerting_app, event_time, hook, low_index_rule, notifications, receiver, wait_for};
-use crate::helpers::{
-    Backend, TestApp, expect, free_port, fresh_database, koi_serve, plain_project, spawn_with, test_settings,
-    wait_until_up,
-};
+use crate::alerts::{SECRET, alerting_app, event_time, low_index_rule, notifications, receiver, wait_for};
+use crate::helpers::{Backend, TestApp, expect, free_port, fresh_database, koi_serve, plain_project, wait_until_up};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -68,10 +65,10 @@ async fn wait_for_long(server: &MockServer, n: usize) -> Vec<serde_json::Value> 
     wait_for(server, n).await
 }
 
-fn config_with_hook(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+fn config_with_hook(dir: &std::path::Path, url: &str, sweep_ms: u64) -> std::path::PathBuf {
     let file = dir.join("koi.toml");
     let text = format!(
-        "[alerts]\nsweep_ms = 250\n[[alerts.webhooks]]\nname = \"ops\"\nurl = \"{url}\"\nsecret = \"{SECRET}\"\n"
+        "[alerts]\nsweep_ms = {sweep_ms}\n[[alerts.webhooks]]\nname = \"ops\"\nurl = \"{url}\"\nsecret = \"{SECRET}\"\n"
     );
     std::fs::write(&file, text).expect("write config");
     file
@@ -81,7 +78,7 @@ async fn a_kill_9_before_delivery_only_delays_it(backend: Backend) {
     let (db_url, _dir) = fresh_database(backend).await;
     let files = tempfile::tempdir().unwrap();
     let receiver_port = free_port();
-    let config = config_with_hook(files.path(), &format!("http://127.0.0.1:{receiver_port}/hook"));
+    let config = config_with_hook(files.path(), &format!("http://127.0.0.1:{receiver_port}/hook"), 250);
     let port = free_port();
     let start =
         || koi_serve(&db_url, port, &[], Stdio::null()).arg("--config").arg(&config).spawn().expect("start koi");
@@ -115,20 +112,26 @@ async fn a_kill_9_before_delivery_only_delays_it(backend: Backend) {
     assert_eq!((got[0]["state"].as_str(), got[0]["rule"].as_str()), (Some("firing"), Some("index-low")));
 }
 
-/// Two servers, each judging and delivering, on one PostgreSQL: every
-/// transition reaches the receiver once, whether a push or the sweep
-/// (both servers sweep) made it.
+/// Two `koi serve` processes on one PostgreSQL, each judging, sweeping and
+/// delivering: every transition reaches the receiver once, whether a push
+/// or a sweep (both servers sweep) made it.
 #[tokio::test]
 async fn two_servers_on_one_postgres_notify_each_transition_once() {
     let hooks = receiver().await;
     let (db_url, _) = fresh_database(Backend::Postgres).await;
-    let server = || {
-        let mut settings = test_settings(&db_url);
-        settings.alerts.webhooks = vec![hook(format!("{}/hook", hooks.uri()))];
-        settings.alerts.sweep_ms = 100;
-        spawn_with(settings, None)
-    };
-    let (one, two) = (server().await, server().await);
+    let files = tempfile::tempdir().unwrap();
+    let config = config_with_hook(files.path(), &format!("{}/hook", hooks.uri()), 100);
+    let client = reqwest::Client::new();
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let port = free_port();
+        let child =
+            koi_serve(&db_url, port, &[], Stdio::null()).arg("--config").arg(&config).spawn().expect("start koi");
+        let base = format!("http://127.0.0.1:{port}");
+        wait_until_up(&client, &format!("{base}/health")).await;
+        servers.push((Killed(child), TestApp::at(&base)));
+    }
+    let (one, two) = (&servers[0].1, &servers[1].1);
     one.create_project(json!({"code": "p", "title": "P", "indicators": [
         {"key": "a", "weight": 60, "max_age_secs": 1}, {"key": "b", "weight": 40}
     ]}))
@@ -138,7 +141,7 @@ async fn two_servers_on_one_postgres_notify_each_transition_once() {
     expect(two.post("/v1/projects/p/alerts", &stale).await, reqwest::StatusCode::CREATED).await;
 
     for round in 0..5 {
-        let app = if round % 2 == 0 { &one } else { &two };
+        let app = if round % 2 == 0 { one } else { two };
         let a = if round % 2 == 0 { 10 } else { 100 };
         app.push(json!({"project": "p", "values": {"a": a, "b": a}})).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -156,4 +159,14 @@ async fn two_servers_on_one_postgres_notify_each_transition_once() {
         got.iter().filter(|n| n["rule"] == "index-low").map(|n| n["state"].as_str().unwrap()).collect();
     assert_eq!(low, ["firing", "resolved", "firing", "resolved", "firing"]);
     assert_eq!(got.iter().filter(|n| n["rule"] == "a-stale").count(), 1);
+}
+
+/// A child killed (-9) when dropped, however the test ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
 }

@@ -80,6 +80,7 @@ async fn alerts_reach_alertmanager_and_resolve_there(backend: Backend) {
     let mut settings = test_settings(&db_url);
     settings.alerts.alertmanager_urls = vec![alertmanager.url.clone()];
     settings.alerts.sweep_ms = 250;
+    settings.alerts.resend_secs = 1;
     let app = spawn_with(settings, dir).await;
     app.create_project(plain_project("p")).await;
     alertmanager.until("its API up", |_| true).await;
@@ -87,6 +88,10 @@ async fn alerts_reach_alertmanager_and_resolve_there(backend: Backend) {
 
     app.push(json!({"project": "p", "values": {"a": 10, "b": 10}})).await;
     let firing = alertmanager.until("the firing alert", |alerts| alerts.len() == 1).await;
+    // Re-sent every second while firing, each time valid for 4 s more.
+    let first_end = firing[0]["endsAt"].as_str().unwrap().to_string();
+    let later = |alerts: &[Value]| alerts.len() == 1 && alerts[0]["endsAt"].as_str().unwrap() > first_end.as_str();
+    alertmanager.until("the alert re-sent with a later endsAt", later).await;
     app.push(json!({"project": "p", "values": {"a": 100, "b": 100}})).await;
     alertmanager.until("no active alert after the resolve", <[Value]>::is_empty).await;
 

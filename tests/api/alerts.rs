@@ -210,3 +210,23 @@ async fn time_driven_rules_fire_within_a_sweep_of_the_instant(backend: Backend) 
     let pending = history["items"].as_array().unwrap().iter().any(|e| e["rule"] == "held-low" && e["to"] == "pending");
     assert!(pending, "a rule with `for` is pending first: {history}");
 }
+
+/// Receivers that every delivery would fail for stop the start, naming
+/// the setting to fix.
+#[tokio::test]
+async fn receivers_that_cannot_work_stop_the_start() {
+    let cases = [
+        (hook("http://127.0.0.1:9/hook".into()), "allow_loopback"),
+        (WebhookSettings { secret: "short".into(), ..hook("http://hooks.example.com/k".into()) }, "secret"),
+        (hook("ftp://hooks.example.com/k".into()), "not an http(s) URL"),
+    ];
+    for (webhook, needle) in cases {
+        let (db_url, dir) = fresh_database(Backend::Sqlite).await;
+        let mut settings = test_settings(&db_url);
+        settings.autopull.allow_loopback = false;
+        settings.alerts.webhooks = vec![webhook];
+        let refused = koi::app::Application::build(settings).await.err().expect("the start is refused").to_string();
+        assert!(refused.contains(needle), "{needle:?} not in {refused:?}");
+        drop(dir);
+    }
+}
