@@ -10,6 +10,8 @@
 #   fuzz         tests/fuzz.rs for FUZZ_SECONDS (60) per target
 #   schemathesis the OpenAPI document against a running koi (ST_MAX_SECONDS, 120)
 #   db-down      pushes while a private PostgreSQL is stopped and restarted
+#   cluster      scripts/cluster.sh: two servers and two workers under load,
+#                kills, a rolling upgrade, Prometheus (CLUSTER_SECS, 60)
 # Traffic stays on this machine: schemathesis and its koi run in a network
 # namespace with only loopback. Logs of the last run: target/reliability/logs.
 set -euo pipefail
@@ -21,7 +23,7 @@ export ST_MAX_SECONDS=${ST_MAX_SECONDS:-120}
 PG_PORT=${RELIABILITY_PG_PORT:-55432}
 KOI_PORT=${RELIABILITY_KOI_PORT:-18472}
 parts=("$@")
-((${#parts[@]})) || parts=(crash fuzz schemathesis db-down)
+((${#parts[@]})) || parts=(crash fuzz schemathesis db-down cluster)
 
 # --- what the suite needs ----------------------------------------------------
 need=()
@@ -138,8 +140,16 @@ part_db_down() {
   return "$status"
 }
 
+# --- 5. cluster: scripts/cluster.sh -------------------------------------------
+part_cluster() {
+  scripts/cluster.sh >"$logs/cluster.log" 2>&1
+  local status=$?
+  grep -E 'PASS|FAIL|acknowledged|pulls per source|refused|migrations' "$logs/cluster.log"
+  return "$status"
+}
+
 declare -A notes=([crash]="$CRASH_RUNS runs" [fuzz]="${FUZZ_SECONDS} s per target"
-  [schemathesis]="see logs/schemathesis.log" [db-down]="see logs/db-down.log")
+  [schemathesis]="see logs/schemathesis.log" [db-down]="see logs/db-down.log" [cluster]="${CLUSTER_SECS:-60} s, see logs/cluster.log")
 failed=0
 for part in "${parts[@]}"; do
   echo "== $part"
@@ -150,7 +160,8 @@ for part in "${parts[@]}"; do
     fuzz) part_fuzz || status=$? ;;
     schemathesis) part_schemathesis || status=$? ;;
     db-down) part_db_down || status=$? ;;
-    *) echo "unknown part $part (crash, fuzz, schemathesis, db-down)" >&2; status=2 ;;
+    cluster) part_cluster || status=$? ;;
+    *) echo "unknown part $part (crash, fuzz, schemathesis, db-down, cluster)" >&2; status=2 ;;
   esac
   record "$part" "$status" "$((SECONDS - started))" "${notes[$part]:-}"
   ((status == 0)) || failed=1

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, http, web};
 use anyhow::Context;
@@ -28,6 +28,7 @@ pub struct Application {
     ingestor: Ingestor,
     settings: Arc<Settings>,
     alerting: Arc<Alerting>,
+    draining: api::Draining,
 }
 
 impl Application {
@@ -50,6 +51,7 @@ impl Application {
         let settings = Arc::new(settings);
         let ingestor = Ingestor::start(&db, &settings.database).await?;
         let alerting = Arc::new(Alerting::new(db.clone(), &settings, listener.local_addr()?));
+        let draining = api::Draining::default();
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
@@ -59,6 +61,7 @@ impl Application {
             index_gauges: api::IndexGauges::new(Duration::from_secs(2)),
             gate: api::Gate::new(&settings),
             alerting: alerting.clone(),
+            draining: draining.clone(),
         });
         let max_body = settings.server.max_body_bytes;
         let origins = settings.server.cors_origins.clone();
@@ -72,24 +75,26 @@ impl Application {
                 // Outside the key check: a browser's preflight carries no key.
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(TracingLogger::default())
+                .wrap(from_fn(api::close_connections))
                 .app_data(state.clone())
                 .configure(|cfg| api::routes(cfg, max_body))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
-        .client_request_timeout(Duration::from_secs(30));
+        .client_request_timeout(Duration::from_secs(30))
+        .disable_signals();
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Self { port, server, db, ingestor, settings, alerting })
+        Ok(Self { port, server, db, ingestor, settings, alerting, draining })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGTERM/SIGINT (actix drains in-flight requests), then
-    /// stops the in-process pull worker and lets its pulls finish.
+    /// Serves until SIGTERM/SIGINT (see `stop_on_signal`), then stops the
+    /// in-process pull worker and lets its pulls finish.
     pub async fn run(self) -> anyhow::Result<()> {
         let (stop, stopped) = watch::channel(false);
         let worker = self.settings.autopull.enabled.then(|| {
@@ -100,7 +105,10 @@ impl Application {
         let tick = Duration::from_millis(self.settings.database.upkeep_tick_ms.max(10));
         let upkeep = tokio::spawn(upkeep::run(self.db.clone(), self.ingestor.clone(), tick, stop.subscribe()));
         let alerting = self.alerting.spawn(self.ingestor.computed(), &self.settings, stop.subscribe());
+        let drain = Duration::from_secs(self.settings.server.drain_secs);
+        let signals = tokio::spawn(stop_on_signal(self.server.handle(), self.draining.clone(), drain));
         let served = self.server.await.context("HTTP server failed");
+        signals.abort();
         stop.send_replace(true);
         for task in alerting {
             task.await.ok();
@@ -181,6 +189,27 @@ async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection
     let db = store::connect(&settings.database).await.context("cannot connect to the database ([database] url)")?;
     store::migrate(&settings.database, &db).await.context("cannot apply database migrations")?;
     Ok(db)
+}
+
+/// SIGTERM (a service manager, a rolling upgrade) drains first for `drain`
+/// (see `api::Draining`), then closes the listener and lets requests in
+/// flight finish. SIGINT (Ctrl-C at a terminal), or a second signal, skips
+/// the drain.
+async fn stop_on_signal(server: ServerHandle, draining: api::Draining, drain: Duration) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let terminated = tokio::select! {
+        _ = term.recv() => true,
+        _ = tokio::signal::ctrl_c() => false,
+    };
+    if terminated && !drain.is_zero() {
+        draining.start();
+        tracing::info!(secs = drain.as_secs(), "stopping: draining connections first ([server] drain_secs)");
+        tokio::select! {
+            _ = tokio::time::sleep(drain) => {}
+            _ = shutdown_signal() => {}
+        }
+    }
+    server.stop(true).await;
 }
 
 async fn shutdown_signal() {

@@ -28,6 +28,9 @@ pub struct ServerSettings {
     pub max_values_per_push: usize,
     pub max_indicators_per_project: usize,
     pub shutdown_timeout_secs: u64,
+    /// On SIGTERM, how long to keep serving with `/ready` at 503 and each
+    /// connection closed after its answer, before the listener closes.
+    pub drain_secs: u64,
     /// Browser origins allowed to call the API (dashboards); empty: no CORS.
     pub cors_origins: Vec<String>,
 }
@@ -156,6 +159,7 @@ impl Default for ServerSettings {
             max_values_per_push: 10_000,
             max_indicators_per_project: 1000,
             shutdown_timeout_secs: 30,
+            drain_secs: 5,
             cors_origins: Vec::new(),
         }
     }

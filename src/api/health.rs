@@ -35,10 +35,14 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 /// The database is reachable and every migration is applied.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "Ready"), (status = 503, description = "Database unreachable or not migrated"))
+    responses((status = 200, description = "Ready"), (status = 503, description = "Database unreachable, not migrated, or the server is stopping"))
 )]
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.is_on() {
+        return HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "not ready", "reason": "stopping: draining connections before shutdown"}));
+    }
     let ping = state.db.execute_unprepared("SELECT 1").await;
     let pending = Migrator::get_pending_migrations(&state.db).await;
     match (ping, pending) {

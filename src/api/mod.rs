@@ -6,6 +6,7 @@ mod auth;
 mod compat;
 mod data;
 mod docs;
+mod drain;
 mod dry_run;
 mod extract;
 mod health;
@@ -40,6 +41,7 @@ pub use auth::{Caller, Gate, authorize};
 pub use compat::statuses as facade_statuses;
 pub use data::parse_push;
 pub use docs::openapi_json;
+pub use drain::{Draining, close_connections};
 pub use index_gauges::IndexGauges;
 pub use observe::observe;
 pub use problem::{ApiError, Problem};
@@ -57,6 +59,8 @@ pub struct AppState {
     /// Every project's index for `/metrics`, at most a few seconds old.
     pub index_gauges: IndexGauges,
     pub alerting: Arc<Alerting>,
+    /// Set on SIGTERM, until the server stops.
+    pub draining: Draining,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {

@@ -112,10 +112,13 @@ impl Worker {
         }
         let now = Utc::now();
         let lease_until = now + chrono::Duration::seconds(self.settings.lease_secs as i64);
-        let due = store::due_sources(&self.db, now, free).await?;
+        let mut due = store::due_sources(&self.db, now, free).await?;
         if due.is_empty() {
             return Ok(due);
         }
+        // Rows locked in id order by every worker: two workers claiming
+        // overlapping sets wait for each other instead of deadlocking.
+        due.sort_by_key(|s| s.id);
         // One transaction for the whole tick: one commit instead of one per
         // source. Each UPDATE still only succeeds for one worker.
         let txn = self.db.begin().await?;

@@ -204,6 +204,8 @@ pub fn koi_serve(db_url: &str, port: u16, env: &[(&str, &str)], stderr: Stdio) -
         .env("KOI__AUTOPULL__ENABLED", "false")
         .env("KOI__AUTOPULL__ALLOW_LOOPBACK", "true")
         .env("KOI__LOG__LEVEL", "warn")
+        // Tests stop servers with SIGTERM and wait: no proxy to drain for.
+        .env("KOI__SERVER__DRAIN_SECS", "0")
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(stderr);

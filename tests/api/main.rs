@@ -15,6 +15,7 @@ mod compat_history;
 mod crash;
 mod data;
 mod docs;
+mod drain;
 mod history;
 mod limits;
 mod migrations;

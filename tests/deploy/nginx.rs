@@ -27,7 +27,7 @@ impl Nginx {
         let port = free_port();
         let site = read_repo_file("nginx/koi.conf");
         let site = substitute(&site, "listen 80;", &format!("listen 127.0.0.1:{port};"));
-        let site = substitute(&site, "server 127.0.0.1:8199;", &format!("server {};", sandbox.address()));
+        let site = substitute(&site, "server 127.0.0.1:8199 ", &format!("server {} ", sandbox.address()));
         let key_files = sandbox.path("koi-ui-key*.conf");
         let site = substitute(&site, "/etc/nginx/koi-ui-key*.conf", &key_files.display().to_string());
         let site = sandbox.write("koi-site.conf", &site);
