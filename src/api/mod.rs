@@ -7,6 +7,7 @@ mod compat;
 mod data;
 mod docs;
 mod dry_run;
+mod events;
 mod extract;
 mod health;
 mod import;
@@ -17,12 +18,14 @@ pub(crate) mod indicators;
 mod jobs;
 mod keys;
 mod observe;
+mod overview;
 pub(crate) mod params;
 mod preview;
 mod problem;
 mod projects;
 mod remote;
 mod responses;
+mod whoami;
 
 use std::sync::Arc;
 
@@ -76,6 +79,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(data::push)
         .service(index::latest)
         .service(index::history)
+        .service(events::events)
+        .service(overview::overview)
         .service(import::import)
         .service(jobs::rescore)
         .service(jobs::get)
@@ -100,6 +105,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(keys::create)
         .service(keys::list)
         .service(keys::revoke)
+        .service(whoami::whoami)
         .configure(docs::routes)
         .configure(compat::routes)
         .default_service(web::to(extract::not_found));
