@@ -5,16 +5,18 @@ import uPlot from '../vendor/uPlot.esm.js';
 const COLORS = ['#2563eb', '#f97316', '#16a34a', '#9333ea'];
 
 /**
- * A time-series chart in `el`; `data` is [times (s), ...series values].
- * Returns {set(data), destroy()}; the chart follows the element's width.
+ * A time-series chart in `el`; `data` is [times (s), ...series values];
+ * `span` [from, to] (s) fixes the time axis to the requested range, so a
+ * range with few points still shows as that range. Returns
+ * {set(data), destroy()}; the chart follows the element's width.
  */
-export function timeChart(el, labels, data, height = 260) {
+export function timeChart(el, labels, data, { height = 260, span = null } = {}) {
   const opts = {
     width: Math.max(el.clientWidth, 300),
     height,
     series: [{}, ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
     axes: [{}, { size: 60 }],
-    scales: { x: { time: true } },
+    scales: { x: span ? { time: true, range: () => span } : { time: true } },
     legend: { show: labels.length > 1 },
   };
   const plot = new uPlot(opts, data, el);

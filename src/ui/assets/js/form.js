@@ -22,7 +22,9 @@ export function showErrors(form, error) {
     }
     target.classList.add('invalid');
     const note = h('div', { class: 'field-error', role: 'alert', dataset: { for: field } }, message);
-    if (target.matches('input, select, textarea')) (target.closest('label') || target).after(note);
+    // Under the input's row (a band, a line of fields), so the row keeps
+    // its alignment; a container takes the note at its end.
+    if (target.matches('input, select, textarea')) (target.closest('.band, .row') || target.closest('label') || target).append(note);
     else target.append(note);
   }
   const top = h('div', { class: 'form-error', role: 'alert' }, t('fixErrors'), unplaced.map((m) => h('div', {}, m)));

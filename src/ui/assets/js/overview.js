@@ -19,7 +19,7 @@ const SORT_LABELS = { code: 'sortCode', title: 'sortTitle', valueDesc: 'sortValu
 
 export async function render(view) {
   const [cards, firing] = await Promise.all([get('/v1/overview'), firingByProject()]);
-  const search = h('input', { type: 'search', id: 'search', placeholder: t('search'), oninput: show });
+  const search = h('input', { type: 'search', id: 'search', placeholder: t('search'), oninput: show, onchange: show });
   const sort = h('select', { id: 'sort', onchange: show, 'aria-label': t('sortBy') },
     Object.keys(SORTS).map((k) => h('option', { value: k }, t(SORT_LABELS[k]))));
   const grid = h('div', { class: 'cards', id: 'cards' });

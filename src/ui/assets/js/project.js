@@ -10,6 +10,8 @@ import { follow } from './live.js';
 /** Range presets: span in seconds and the step that gives ~700 points. */
 export const PRESETS = { '1h': [3600, '10s'], '24h': [86400, '2m'], '7d': [604800, '15m'], '30d': [2592000, '1h'], '1y': [31536000, '12h'] };
 
+const NUMERIC = new Set(['value', 'position', 'weight', 'contribution']);
+
 export async function render(view, code, preset = '24h') {
   const [project, admin] = await Promise.all([get(`/v1/projects/${seg(code)}`), isAdmin()]);
   let latest = await latestResult(code);
@@ -31,7 +33,8 @@ export async function render(view, code, preset = '24h') {
     h('div', { class: 'panel now' }, h('div', {}, h('div', { class: 'muted' }, t('index')), els.value, ' ', els.change), els.meta),
     h('div', { class: 'panel' }, h('div', { class: 'toolbar' }, h('h2', {}, t('history')), rangePicker()), els.chart),
     h('div', { class: 'panel' }, h('h2', {}, t('breakdown')), h('table', { class: 'breakdown', id: 'breakdown' },
-      h('thead', {}, h('tr', {}, ['indicator', 'value', 'interval', 'position', 'weight', 'contribution', 'status'].map((k) => h('th', {}, t(k))))),
+      h('thead', {}, h('tr', {}, ['indicator', 'value', 'interval', 'position', 'weight', 'contribution', 'status'].map((k) =>
+        h('th', { class: NUMERIC.has(k) ? 'num' : '' }, t(k))))),
       els.breakdown)),
     h('div', { class: 'panel' }, h('h2', {}, t('indicators')), els.indicators));
 
@@ -95,7 +98,7 @@ export async function render(view, code, preset = '24h') {
     const data = [page.items.map((b) => Date.parse(b.start) / 1000), series];
     charts.forEach((c) => c.destroy());
     charts.length = 0;
-    charts.push(timeChart(fill(els.chart), [t('index')], data));
+    charts.push(timeChart(fill(els.chart), [t('index')], data, { span: [w.from / 1000, w.to / 1000] }));
     // What is drawn, for tests and scripts that wait on the chart.
     Object.assign(els.chart.dataset, { range: range.preset || 'custom', points: series.length });
     showNow();
@@ -108,7 +111,7 @@ export async function render(view, code, preset = '24h') {
     const page = await get(`/v1/projects/${seg(code)}/indicators/${seg(ind.key)}/history?from=${rfc3339(w.from)}&to=${rfc3339(w.to)}&order=desc&limit=1000`);
     const items = page.items.reverse();
     charts.push(timeChart(el.appendChild(h('div', {})), [ind.title || ind.key],
-      [items.map((o) => Date.parse(o.observed_at) / 1000), items.map((o) => o.value)], 140));
+      [items.map((o) => Date.parse(o.observed_at) / 1000), items.map((o) => o.value)], { height: 140, span: [w.from / 1000, w.to / 1000] }));
   }
 
   function rangePicker() {
