@@ -17,6 +17,7 @@ on_both_backends!(
     whoami_tells_a_key_its_role,
     the_overview_has_a_card_per_project_with_its_newest_value,
     the_events_stream_sends_each_new_point,
+    the_events_stream_sends_alert_transitions,
 );
 
 async fn the_dashboard_is_served_with_strict_headers_and_revalidates(backend: Backend) {
@@ -102,32 +103,73 @@ async fn the_events_stream_sends_each_new_point(backend: Backend) {
     app.create_project(plain_project("water")).await;
     assert_eq!(app.get("/v1/projects/nothing/events").await.status(), StatusCode::NOT_FOUND);
 
-    let stream = app.get("/v1/projects/air/events").await;
-    assert_eq!(stream.status(), StatusCode::OK);
-    assert_eq!(stream.headers()["content-type"], "text/event-stream");
-    let mut body = stream.bytes_stream();
-    let mut text = String::new();
-    // The opening frame says the stream is up, so the push comes after.
-    while !text.contains("\n\n") {
-        text.push_str(&String::from_utf8_lossy(&body.next().await.expect("a frame").unwrap()));
-    }
+    let mut events = Events::open(&app, "air").await;
     app.push(json!({"project": "water", "values": {"a": 1, "b": 1}})).await;
     app.push(json!({"project": "air", "values": {"a": 30, "b": 50}})).await;
 
-    let frame = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            text.push_str(&String::from_utf8_lossy(&body.next().await.expect("a frame").unwrap()));
-            if let Some(start) = text.find("event: point\ndata: ") {
-                let rest = &text[start + 19..];
-                if let Some(end) = rest.find("\n\n") {
-                    return rest[..end].to_string();
-                }
-            }
-        }
-    })
-    .await
-    .expect("a point within 5 s");
+    let frame = events.next("point").await;
     let point: Value = serde_json::from_str(&frame).unwrap();
     assert_eq!((point["project"].as_str(), point["value"].as_f64()), (Some("air"), Some(38.0)), "only air's point");
     assert_eq!(point["breakdown"].as_array().unwrap().len(), 2);
+}
+
+async fn the_events_stream_sends_alert_transitions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(plain_project("air")).await;
+    let rule = json!({"name": "air-low", "kind": "index_below", "threshold": 50, "for": 0, "severity": "critical"});
+    expect(app.post("/v1/projects/air/alerts", &rule).await, StatusCode::CREATED).await;
+    let mut events = Events::open(&app, "air").await;
+
+    app.push(json!({"project": "air", "values": {"a": 10, "b": 10}})).await;
+
+    let change: Value = serde_json::from_str(&events.next("alert").await).unwrap();
+    assert_eq!(change["rule"], "air-low");
+    assert_eq!((change["from"].as_str(), change["to"].as_str()), (Some("inactive"), Some("firing")), "{change}");
+    assert_eq!(change["value"], 10.0);
+}
+
+/// An open `GET …/events` stream.
+struct Events {
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<actix_web::web::Bytes>>>>,
+    text: String,
+}
+
+impl Events {
+    /// Opens the stream and waits for its opening frame, so that what
+    /// happens next is on it.
+    async fn open(app: &crate::helpers::TestApp, code: &str) -> Events {
+        let stream = app.get(&format!("/v1/projects/{code}/events")).await;
+        assert_eq!(stream.status(), StatusCode::OK);
+        assert_eq!(stream.headers()["content-type"], "text/event-stream");
+        let mut events = Events { body: Box::pin(stream.bytes_stream()), text: String::new() };
+        while !events.text.contains("\n\n") {
+            events.read().await;
+        }
+        events
+    }
+
+    async fn read(&mut self) {
+        let chunk = self.body.next().await.expect("the stream goes on").expect("a frame");
+        self.text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+
+    /// The data of the next `event`, within 5 s.
+    async fn next(&mut self, event: &str) -> String {
+        let head = format!("event: {event}\ndata: ");
+        tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Some(start) = self.text.find(&head) {
+                    let rest = &self.text[start + head.len()..];
+                    if let Some(end) = rest.find("\n\n") {
+                        let data = rest[..end].to_string();
+                        self.text = rest[end..].to_string();
+                        return data;
+                    }
+                }
+                self.read().await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no {event} event within 5 s; the stream said: {}", self.text))
+    }
 }

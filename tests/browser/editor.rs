@@ -1,8 +1,6 @@
 //! The project editor: creating through the form, and validation errors
 //! next to their fields.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -27,13 +25,11 @@ async fn a_project_created_through_the_form_is_saved(backend: Backend) {
     site.browser.click("[data-field=\"indicators[0].intervals\"] .add-band").await;
     site.browser.click("#save").await;
 
-    site.browser
-        .wait_for(
-            "the new project's page",
-            Duration::from_secs(10),
-            "return location.hash === '#/p/fresh' && document.querySelector('#index-value') !== null",
-        )
-        .await;
+    site.until(
+        "the new project's page",
+        "return location.hash === '#/p/fresh' && document.querySelector('#index-value') !== null",
+    )
+    .await;
     let saved = expect(site.app.get("/v1/projects/fresh").await, StatusCode::OK).await;
     assert_eq!(saved["title"], "Fresh index");
     assert_eq!(saved["indicators"][0]["key"], "temp");
@@ -57,7 +53,7 @@ async fn a_bad_interval_shows_its_message_next_to_the_field(backend: Backend) {
            ? note.textContent : ''",
         end.replace('\'', "\\'")
     );
-    let message = site.browser.wait_for("the field's error", Duration::from_secs(10), &placed).await;
+    let message = site.until("the field's error", &placed).await;
     assert!(message.as_str().unwrap().contains("two different values"), "{message}");
     site.screenshot("editor").await;
     let unchanged = expect(site.app.get("/v1/projects/air").await, StatusCode::OK).await;

@@ -1,8 +1,6 @@
 //! With keys required: the sign-in, a session-only key, and a read key that
 //! is offered no admin action.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use crate::helpers::Backend;
@@ -18,13 +16,11 @@ async fn a_read_key_sees_no_admin_actions(backend: Backend) {
     let read_key = created["secret"].as_str().expect("secret").to_string();
 
     site.sign_in(&read_key).await;
-    site.browser
-        .wait_for(
-            "the overview",
-            Duration::from_secs(10),
-            "return document.querySelector('.card[data-code=\"air\"] .card-value')?.dataset.value === '80'",
-        )
-        .await;
+    site.until(
+        "the overview",
+        "return document.querySelector('.card[data-code=\"air\"] .card-value')?.dataset.value === '80'",
+    )
+    .await;
     let storage = site
         .browser
         .run(
@@ -35,25 +31,13 @@ async fn a_read_key_sees_no_admin_actions(backend: Backend) {
     assert_eq!(storage, json!([0, true, false]), "the key is in sessionStorage only, never in the URL");
     assert_no_admin_actions(&site, "the overview").await;
     site.browser.goto(&site.url("#/p/air")).await;
-    site.browser
-        .wait_for(
-            "the project page",
-            Duration::from_secs(10),
-            "return document.querySelector('#index-value')?.dataset.value === '80'",
-        )
-        .await;
+    site.until("the project page", "return document.querySelector('#index-value')?.dataset.value === '80'").await;
     assert_no_admin_actions(&site, "the project page").await;
 
     site.browser.click("#signout").await;
     site.sign_in(site.admin.as_deref().expect("admin key")).await;
     site.browser.goto(&site.url("#/p/air")).await;
-    site.browser
-        .wait_for(
-            "the admin's edit button",
-            Duration::from_secs(10),
-            "return document.querySelector('#edit-project') !== null",
-        )
-        .await;
+    site.until("the admin's edit button", "return document.querySelector('#edit-project') !== null").await;
 }
 
 async fn assert_no_admin_actions(site: &Site, page: &str) {

@@ -1,7 +1,5 @@
 //! Chinese for a Chinese browser, switchable to English.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use crate::helpers::Backend;
@@ -26,11 +24,5 @@ async fn a_chinese_browser_gets_chinese_labels_and_may_switch(backend: Backend) 
     let html_lang = site.browser.run("return document.documentElement.lang", json!([])).await;
     assert_eq!(html_lang, json!("en"));
     site.browser.goto(&site.url("")).await;
-    site.browser
-        .wait_for(
-            "English after a reload",
-            Duration::from_secs(10),
-            "return document.querySelector('#nav').innerText.includes('Overview')",
-        )
-        .await;
+    site.until("English after a reload", "return document.querySelector('#nav').innerText.includes('Overview')").await;
 }

@@ -1,7 +1,5 @@
 //! The overview: a card per project with its value.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use crate::helpers::Backend;
@@ -19,13 +17,11 @@ async fn the_overview_lists_projects_with_their_values(backend: Backend) {
     site.project_with_history("grid", "Power grid", &[(90.0, 80.0), (60.0, 200.0), (95.0, 50.0), (97.0, 40.0)]).await;
 
     site.browser.goto(&site.url("")).await;
-    site.browser
-        .wait_for(
-            "three cards with values",
-            Duration::from_secs(10),
-            "return document.querySelectorAll('.card-value[data-value]:not([data-value=\"\"])').length === 3",
-        )
-        .await;
+    site.until(
+        "three cards with values",
+        "return document.querySelectorAll('.card-value[data-value]:not([data-value=\"\"])').length === 3",
+    )
+    .await;
 
     let cards = site
         .browser
@@ -46,7 +42,7 @@ async fn the_overview_lists_projects_with_their_values(backend: Backend) {
         site.browser.run("return [...document.querySelectorAll('.card')].map(c => c.dataset.code)", json!([])).await;
     assert_eq!(shown, json!(["water"]), "search narrows the cards");
     site.browser.type_into("#search", "").await;
-    site.browser.wait_for("sparklines", Duration::from_secs(10), SPARKLINES_DRAWN).await;
+    site.until("sparklines", SPARKLINES_DRAWN).await;
     site.screenshot("overview").await;
 }
 

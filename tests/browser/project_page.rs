@@ -15,20 +15,8 @@ async fn a_push_shows_on_the_open_project_page_within_three_seconds(backend: Bac
     let site = Site::start(backend, Options::default()).await;
     site.project_with_history("air", "Air quality", &[(50.0, 250.0), (80.0, 100.0)]).await;
     site.browser.goto(&site.url("#/p/air")).await;
-    site.browser
-        .wait_for(
-            "the page to show 80",
-            Duration::from_secs(10),
-            "return document.querySelector('#index-value')?.dataset.value === '80'",
-        )
-        .await;
-    site.browser
-        .wait_for(
-            "the live stream",
-            Duration::from_secs(10),
-            "return document.querySelector('#live-mode')?.dataset.mode === 'live'",
-        )
-        .await;
+    site.until("the page to show 80", "return document.querySelector('#index-value')?.dataset.value === '80'").await;
+    site.until("the live stream", "return document.querySelector('#live-mode')?.dataset.mode === 'live'").await;
 
     // cpu 10 → 6, latency 500 → 0.
     site.call(reqwest::Method::POST, "/v1/data", &json!({"project": "air", "values": {"cpu": 10, "latency": 500}}))
@@ -54,13 +42,7 @@ async fn the_history_chart_draws_for_every_preset(backend: Backend) {
     site.project_with_history("air", "Air quality", &[]).await;
     push_a_year(&site, "air").await;
     site.browser.goto(&site.url("#/p/air")).await;
-    site.browser
-        .wait_for(
-            "the page",
-            Duration::from_secs(10),
-            "return document.querySelector('#history-chart canvas') !== null",
-        )
-        .await;
+    site.until("the page", "return document.querySelector('#history-chart canvas') !== null").await;
 
     for preset in ["1h", "24h", "7d", "30d", "1y"] {
         site.browser.click(&format!("button[data-preset=\"{preset}\"]")).await;
@@ -68,16 +50,10 @@ async fn the_history_chart_draws_for_every_preset(backend: Backend) {
             "const chart = document.querySelector('#history-chart'); \
              return chart.dataset.range === '{preset}' && Number(chart.dataset.points) > 1 && ({LINE_PIXELS}) > 50"
         );
-        site.browser.wait_for(&format!("the {preset} chart"), Duration::from_secs(10), &drawn).await;
+        site.until(&format!("the {preset} chart"), &drawn).await;
     }
     site.browser.click("button[data-preset=\"7d\"]").await;
-    site.browser
-        .wait_for(
-            "indicator charts",
-            Duration::from_secs(10),
-            "return document.querySelectorAll('.indicator-chart canvas').length === 2",
-        )
-        .await;
+    site.until("indicator charts", "return document.querySelectorAll('.indicator-chart canvas').length === 2").await;
     site.screenshot("project").await;
 }
 

@@ -104,12 +104,15 @@ impl Site {
         self.browser.screenshot(&screenshots().join(format!("{name}.png"))).await;
     }
 
+    /// Waits up to 10 s until `script` returns a truthy value, and returns it.
+    pub async fn until(&self, what: &str, script: &str) -> Value {
+        self.browser.wait_for(what, Duration::from_secs(10), script).await
+    }
+
     /// Waits until the page's visible text contains `text`.
     pub async fn wait_for_text(&self, text: &str) {
         let needle = serde_json::to_string(text).expect("text");
-        self.browser
-            .wait_for(text, Duration::from_secs(10), &format!("return document.body.innerText.includes({needle})"))
-            .await;
+        self.until(text, &format!("return document.body.innerText.includes({needle})")).await;
     }
 }
 

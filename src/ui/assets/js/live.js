@@ -10,10 +10,11 @@ const REFRESH_MS = 60000;
 const RETRY_MS = 10000;
 
 /**
- * Calls onPoint(point) for each new point, onChanged() when the page
- * should refetch, onMode('live' | 'polling'). Returns stop().
+ * Calls onPoint(point) for each new point, onAlert(change) for each alert
+ * transition, onChanged() when the page should refetch,
+ * onMode('live' | 'polling'). Returns stop().
  */
-export function follow(code, { onPoint, onChanged, onMode }) {
+export function follow(code, { onPoint, onAlert, onChanged, onMode }) {
   let stopped = false;
   let reconnecting = false;
   let abort = null;
@@ -40,6 +41,7 @@ export function follow(code, { onPoint, onChanged, onMode }) {
       if (reconnecting) onChanged();
       await read(response.body, (event, data) => {
         if (event === 'point') onPoint(JSON.parse(data));
+        else if (event === 'alert') onAlert(JSON.parse(data));
         else if (event === 'changed') onChanged();
       });
     } catch {

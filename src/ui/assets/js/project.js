@@ -21,13 +21,14 @@ export async function render(view, code, preset = '24h') {
     change: h('span', { id: 'index-change' }),
     meta: h('span', { class: 'muted' }),
     mode: h('span', { id: 'live-mode', class: 'badge' }),
+    alerts: h('a', { id: 'project-alerts', class: 'badge firing', href: '#/alerts', hidden: true }),
     chart: h('div', { id: 'history-chart', class: 'chart' }),
     breakdown: h('tbody', {}),
     indicators: h('div', { class: 'indicator-charts' }),
   };
   fill(view,
     h('div', { class: 'toolbar' },
-      h('h1', {}, project.title || project.code), h('span', { class: 'muted' }, project.code), els.mode,
+      h('h1', {}, project.title || project.code), h('span', { class: 'muted' }, project.code), els.mode, els.alerts,
       h('span', { class: 'spacer' }),
       admin && h('a', { class: 'button', href: `#/edit/${seg(code)}`, id: 'edit-project', dataset: { admin: '' } }, t('edit'))),
     h('div', { class: 'panel now' }, h('div', {}, h('div', { class: 'muted' }, t('index')), els.value, ' ', els.change), els.meta),
@@ -41,6 +42,7 @@ export async function render(view, code, preset = '24h') {
   const charts = [];
   let series = [];
   showNow();
+  showAlerts();
   await drawHistory();
   // Read by scripts/bench-ui.sh: when the page with its charts was drawn.
   performance.mark('koi:project-ready');
@@ -50,7 +52,11 @@ export async function render(view, code, preset = '24h') {
       showNow();
       refetchSoon();
     },
-    onChanged: refetchSoon,
+    onAlert: showAlerts,
+    onChanged() {
+      refetchSoon();
+      showAlerts();
+    },
     onMode: (mode) => { els.mode.textContent = t(mode); els.mode.dataset.mode = mode; },
   });
   let pending = null;
@@ -69,12 +75,24 @@ export async function render(view, code, preset = '24h') {
     }, 300);
   }
 
+  async function showAlerts() {
+    let firing = [];
+    try {
+      firing = await get(`/v1/alerts?project=${seg(code)}&state=firing`);
+    } catch {
+      // The badge is extra information; the page stands without it.
+    }
+    els.alerts.hidden = firing.length === 0;
+    els.alerts.textContent = `${t('firing')} ${firing.length}`;
+    els.alerts.title = firing.map((a) => a.rule).join(', ');
+  }
+
   function showNow() {
     els.value.textContent = num(latest?.value);
     els.value.dataset.value = latest?.value ?? '';
     els.meta.textContent = latest ? `${t('coverage')} ${percent(latest.coverage)} · ${dateTime(latest.at)}` : t('noResult');
     const first = series.find((v) => Number.isFinite(v));
-    const delta = latest && first !== undefined ? latest.value - first : null;
+    const delta = latest && first !== undefined && series.length > 1 ? latest.value - first : null;
     els.change.textContent = delta === null ? '' : `${delta >= 0 ? '▲' : '▼'} ${num(Math.abs(delta))}`;
     els.change.className = delta === null ? '' : delta >= 0 ? 'up' : 'down';
     fill(els.breakdown, (latest?.breakdown || []).map((c) => breakdownRow(project, c)));
