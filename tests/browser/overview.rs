@@ -12,9 +12,12 @@ async fn the_overview_lists_projects_with_their_values(backend: Backend) {
     let site = Site::start(backend, Options::default()).await;
     // cpu 80 of 0→100 scores 0.8×100×60% = 48; latency 100 on the 500→0
     // band scores 0.8×100×40% = 32: 80 in all.
-    site.project_with_history("air", "Air quality", &[(50.0, 250.0), (70.0, 150.0), (80.0, 100.0)]).await;
-    site.project_with_history("water", "Water plant", &[(30.0, 300.0), (20.0, 400.0)]).await;
-    site.project_with_history("grid", "Power grid", &[(90.0, 80.0), (60.0, 200.0), (95.0, 50.0), (97.0, 40.0)]).await;
+    let air = [(50.0, 250.0), (55.0, 300.0), (62.0, 220.0), (58.0, 180.0), (70.0, 150.0), (76.0, 120.0), (80.0, 100.0)];
+    site.project_with_history("air", "Air quality", &air).await;
+    site.project_with_history("water", "Water plant", &[(60.0, 100.0), (45.0, 200.0), (30.0, 300.0), (20.0, 400.0)])
+        .await;
+    let grid = [(90.0, 80.0), (60.0, 200.0), (70.0, 160.0), (95.0, 50.0), (88.0, 90.0), (97.0, 40.0)];
+    site.project_with_history("grid", "Power grid", &grid).await;
 
     site.browser.goto(&site.url("")).await;
     site.until(

@@ -67,7 +67,7 @@ impl Site {
     }
 
     /// Project `code` with two indicators and bands, and `values` (cpu,
-    /// latency) pushed one minute apart ending now.
+    /// latency) pushed one hour apart ending now.
     pub async fn project_with_history(&self, code: &str, title: &str, values: &[(f64, f64)]) {
         let project = json!({
             "code": code, "title": title,
@@ -85,7 +85,7 @@ impl Site {
             .iter()
             .enumerate()
             .map(|(i, (cpu, latency))| {
-                let at = now - chrono::TimeDelta::minutes((values.len() - 1 - i) as i64);
+                let at = now - chrono::TimeDelta::hours((values.len() - 1 - i) as i64);
                 json!({"project": code, "ts": at.to_rfc3339(), "values": {"cpu": cpu, "latency": latency}})
             })
             .collect();

@@ -47,12 +47,10 @@ export function sparkline(canvas, values) {
   ctx.strokeStyle = COLORS[0];
   ctx.lineWidth = 1.5;
   ctx.beginPath();
-  points.forEach((v, i) => {
-    const x = points.length === 1 ? width / 2 : (i / (points.length - 1)) * (width - 2) + 1;
-    const y = height - 2 - ((v - min) / span) * (height - 4);
-    if (i === 0) ctx.moveTo(x, y);
-    else ctx.lineTo(x, y);
-  });
-  if (points.length === 1) ctx.arc(width / 2, height / 2, 2, 0, 2 * Math.PI);
+  const x = (i) => (i / (points.length - 1)) * (width - 2) + 1;
+  const y = (v) => height - 2 - ((v - min) / span) * (height - 4);
+  // One value draws as a level line: the index as it stood all along.
+  const line = points.length === 1 ? [[1, height / 2], [width - 1, height / 2]] : points.map((v, i) => [x(i), y(v)]);
+  line.forEach(([px, py], i) => (i === 0 ? ctx.moveTo(px, py) : ctx.lineTo(px, py)));
   ctx.stroke();
 }
