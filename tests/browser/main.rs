@@ -11,6 +11,7 @@ mod helpers;
 mod site;
 mod webdriver;
 
+mod admin;
 mod editor;
 mod keys;
 mod language;

@@ -62,6 +62,6 @@ function ruleForm(code, done) {
     input('for', 'forSecs', 'number'),
     h('label', { class: 'field' }, t('severity'), h('select', { onchange: (e) => { rule.severity = e.target.value; } },
       ['warning', 'critical', 'info'].map((s) => h('option', { value: s }, s))))),
-  h('button', { type: 'submit' }, t('create')));
+  h('button', { type: 'submit', id: 'create-rule' }, t('create')));
   return form;
 }

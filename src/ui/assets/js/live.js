@@ -16,13 +16,11 @@ const RETRY_MS = 10000;
  */
 export function follow(code, { onPoint, onAlert, onChanged, onMode }) {
   let stopped = false;
-  let reconnecting = false;
   let abort = null;
   let poll = null;
   const refresh = setInterval(onChanged, REFRESH_MS);
 
   function polling() {
-    reconnecting = true;
     onMode('polling');
     poll ??= setInterval(onChanged, POLL_MS);
     setTimeout(connect, RETRY_MS);
@@ -37,8 +35,8 @@ export function follow(code, { onPoint, onAlert, onChanged, onMode }) {
       onMode('live');
       clearInterval(poll);
       poll = null;
-      // Points may have come while the stream was down.
-      if (reconnecting) onChanged();
+      // Points may have come before the stream was up.
+      onChanged();
       await read(response.body, (event, data) => {
         if (event === 'point') onPoint(JSON.parse(data));
         else if (event === 'alert') onAlert(JSON.parse(data));

@@ -23,19 +23,30 @@ const routes = [
 
 const view = document.getElementById('view');
 let leave = null;
+let shown = 0;
 
+/**
+ * Shows the page of the current hash. Each page draws into a box of its
+ * own, so a slow page the user already left draws out of sight instead of
+ * over the page that replaced it.
+ */
 async function route() {
   if (leave) leave();
   leave = null;
+  const turn = ++shown;
   const path = decodeURIComponent(location.hash.replace(/^#/, ''));
   const [pattern, page] = routes.find(([re]) => re.test(path)) || routes[0];
   const params = path.match(pattern)?.slice(1) ?? [];
+  const box = h('div', {});
+  fill(view, box);
   await header(page === signin.render);
   try {
-    leave = (await page(view, ...params)) || null;
+    const cleanup = (await page(box, ...params)) || null;
+    if (turn === shown) leave = cleanup;
+    else cleanup?.();
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
-    fill(view, h('p', { class: 'error' }, `${t('loadFailed')}: ${e.message}`));
+    fill(box, h('p', { class: 'error' }, `${t('loadFailed')}: ${e.message}`));
   }
 }
 

@@ -23,16 +23,19 @@ export async function renderList(view) {
         h('td', {}, ago(s.last_run_at)),
         h('td', { class: 'num' }, s.consecutive_failures),
         h('td', { class: 'error' }, s.last_error || ''),
-        h('td', {}, h('button', { type: 'button', onclick: () => pullNow(s.id, outcome) }, t('pullNow'))))))));
+        h('td', {}, h('button', { type: 'button', class: 'pull-now', onclick: () => pullNow(view, s.id) }, t('pullNow'))))))));
 }
 
-async function pullNow(id, outcome) {
+/** Pulls a source now, then shows the list with its new status. */
+async function pullNow(view, id) {
+  let shown;
   try {
-    const result = await api('POST', `/v1/remote/${id}/pull`);
-    fill(outcome, extracted(result));
+    shown = extracted(await api('POST', `/v1/remote/${id}/pull`));
   } catch (e) {
-    fill(outcome, h('p', { class: 'error' }, e.message));
+    shown = h('p', { class: 'error' }, e.message);
   }
+  await renderList(view);
+  fill(view.querySelector('#pull-outcome'), shown);
 }
 
 function extracted(result) {
@@ -69,7 +72,7 @@ export async function renderForm(view, id) {
     h('button', { type: 'button', class: 'link', onclick: () => { spec.headers.push(['', '']); redraw(); } }, `+ ${t('addHeader')}`),
     h('label', { class: 'field' }, t('body'), h('textarea', { rows: 3, dataset: { field: 'body' }, value: bodyText, oninput: (e) => { bodyText = e.target.value; } })),
     h('div', { class: 'actions' },
-      h('button', { type: 'submit' }, t('save')),
+      h('button', { type: 'submit', id: 'save-source' }, t('save')),
       h('button', { type: 'button', id: 'dry-run-button', onclick: dryRun }, t('dryRun')),
       h('a', { class: 'button secondary', href: '#/sources' }, t('cancel')),
       h('span', { class: 'spacer' }),
