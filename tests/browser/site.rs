@@ -92,11 +92,13 @@ impl Site {
         self.call(reqwest::Method::POST, "/v1/data", &Value::Array(pushes)).await;
     }
 
-    /// Signs in through the page with `key`.
+    /// Signs in through the page with `key`, and waits until the page has
+    /// moved on.
     pub async fn sign_in(&self, key: &str) {
         self.browser.goto(&self.url("")).await;
         self.browser.type_into("#key", key).await;
         self.browser.click("#signin").await;
+        self.until("the sign-in to finish", "return !location.hash.startsWith('#/signin')").await;
     }
 
     /// Saves a screenshot named `name`.png.
