@@ -8,7 +8,11 @@ use crate::helpers::{Backend, expect};
 use crate::on_both_backends;
 use crate::site::{Options, Site};
 
-on_both_backends!(a_project_created_through_the_form_is_saved, a_bad_interval_shows_its_message_next_to_the_field);
+on_both_backends!(
+    a_project_created_through_the_form_is_saved,
+    a_bad_interval_shows_its_message_next_to_the_field,
+    the_what_if_preview_draws_the_draft_beside_the_current_index,
+);
 
 async fn a_project_created_through_the_form_is_saved(backend: Backend) {
     let site = Site::start(backend, Options::default()).await;
@@ -58,4 +62,25 @@ async fn a_bad_interval_shows_its_message_next_to_the_field(backend: Backend) {
     site.screenshot("editor").await;
     let unchanged = expect(site.app.get("/v1/projects/air").await, StatusCode::OK).await;
     assert_eq!(unchanged["indicators"][0]["intervals"][0]["end"], 100.0, "nothing was saved");
+}
+
+async fn the_what_if_preview_draws_the_draft_beside_the_current_index(backend: Backend) {
+    let site = Site::start(backend, Options::default()).await;
+    site.project_with_history("air", "Air quality", &[(50.0, 250.0), (70.0, 150.0), (80.0, 100.0), (60.0, 300.0)])
+        .await;
+    site.browser.goto(&site.url("#/edit/air")).await;
+    site.browser.type_into("[data-field=\"indicators[0].weight\"]", "90").await;
+    site.browser.click("#preview-button").await;
+
+    let summary = site
+        .until(
+            "the preview",
+            "return document.querySelector('#preview canvas') ? document.querySelector('#preview p').textContent : ''",
+        )
+        .await;
+    assert!(summary.as_str().unwrap().contains("Mean difference"), "{summary}");
+    let legend = site.browser.run("return document.querySelector('#preview').innerText", json!([])).await;
+    assert!(legend.as_str().unwrap().contains("Draft"), "both series are labelled: {legend}");
+    let unchanged = expect(site.app.get("/v1/projects/air").await, StatusCode::OK).await;
+    assert_eq!(unchanged["indicators"][0]["weight"], 60.0, "a preview saves nothing");
 }
