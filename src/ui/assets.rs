@@ -66,3 +66,38 @@ fn content_type(name: &str) -> &'static str {
         _ => "text/plain; charset=utf-8",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The label keys of one dictionary of `i18n.js` (`const NAME = {…};`).
+    fn labels(source: &str, name: &str) -> Vec<String> {
+        let start = source.find(&format!("const {name} = {{")).expect("dictionary") + name.len() + 10;
+        let body = &source[start..start + source[start..].find("};").expect("dictionary end")];
+        let mut keys: Vec<String> = body
+            .split(['\n', ','])
+            .filter_map(|entry| entry.split_once(':'))
+            .map(|(key, _)| key.trim().to_string())
+            .filter(|key| !key.is_empty())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn every_english_label_has_a_chinese_one() {
+        let source = std::str::from_utf8(find("js/i18n.js").expect("i18n.js").bytes).expect("UTF-8");
+        let english = labels(source, "en");
+        assert!(english.len() > 50, "{english:?}");
+        assert_eq!(english, labels(source, "zh"));
+    }
+
+    #[test]
+    fn embedded_files_have_their_types_and_tags() {
+        assert_eq!(find("index.html").unwrap().content_type, "text/html; charset=utf-8");
+        assert_eq!(find("vendor/uPlot.min.css").unwrap().content_type, "text/css; charset=utf-8");
+        assert!(ASSETS.iter().all(|a| !a.bytes.is_empty() && a.etag.len() == 24), "an empty or untagged file");
+        assert!(find("../Cargo.toml").is_none());
+    }
+}

@@ -7,8 +7,8 @@ const COLORS = ['#2563eb', '#f97316', '#16a34a', '#9333ea'];
 /**
  * A time-series chart in `el`; `data` is [times (s), ...series values];
  * `span` [from, to] (s) fixes the time axis to the requested range, so a
- * range with few points still shows as that range. Returns
- * {set(data), destroy()}; the chart follows the element's width.
+ * range with few points still shows as that range. Returns {destroy()};
+ * the chart follows the element's width.
  */
 export function timeChart(el, labels, data, { height = 260, span = null } = {}) {
   const opts = {
@@ -23,7 +23,6 @@ export function timeChart(el, labels, data, { height = 260, span = null } = {}) 
   const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(el.clientWidth, 300), height }));
   resize.observe(el);
   return {
-    set: (next) => plot.setData(next),
     destroy() {
       resize.disconnect();
       plot.destroy();

@@ -8,7 +8,7 @@ import { timeChart } from './charts.js';
 import { follow } from './live.js';
 
 /** Range presets: span in seconds and the step that gives ~700 points. */
-export const PRESETS = { '1h': [3600, '10s'], '24h': [86400, '2m'], '7d': [604800, '15m'], '30d': [2592000, '1h'], '1y': [31536000, '12h'] };
+const PRESETS = { '1h': [3600, '10s'], '24h': [86400, '2m'], '7d': [604800, '15m'], '30d': [2592000, '1h'], '1y': [31536000, '12h'] };
 
 const NUMERIC = new Set(['value', 'position', 'weight', 'contribution']);
 
