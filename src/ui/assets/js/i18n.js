@@ -26,7 +26,7 @@ const en = {
   rules: 'Rules', newRule: 'New rule', kind: 'Condition', threshold: 'Threshold', forSecs: 'For (s)', severity: 'Severity',
   since: 'Since', state: 'State', subject: 'Subject', rule: 'Rule', noRules: 'No rules.', create: 'Create',
   ok: 'ok', stale: 'stale', missing: 'missing', no_interval: 'no interval', loadFailed: 'Could not load', readOnly: 'Read-only key',
-  language: 'Language',
+  language: 'Language', newestValues: 'The newest {n} values of the range',
 };
 
 const zh = {
@@ -52,7 +52,7 @@ const zh = {
   rules: '规则', newRule: '新建规则', kind: '条件', threshold: '阈值', forSecs: '持续（秒）', severity: '级别',
   since: '开始于', state: '状态', subject: '对象', rule: '规则', noRules: '没有规则。', create: '创建',
   ok: '正常', stale: '过期', missing: '缺失', no_interval: '无区间', loadFailed: '加载失败', readOnly: '只读密钥',
-  language: '语言',
+  language: '语言', newestValues: '区间内最新的 {n} 个数值',
 };
 
 export const LANGUAGES = [['en', 'English'], ['zh-CN', '简体中文']];

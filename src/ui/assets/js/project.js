@@ -10,6 +10,7 @@ import { follow } from './live.js';
 /** Range presets: span in seconds and the step that gives ~700 points. */
 const PRESETS = { '1h': [3600, '10s'], '24h': [86400, '2m'], '7d': [604800, '15m'], '30d': [2592000, '1h'], '1y': [31536000, '12h'] };
 
+const INDICATOR_POINTS = 1000;
 const NUMERIC = new Set(['value', 'position', 'weight', 'contribution']);
 
 export async function render(view, code, preset = '24h') {
@@ -125,11 +126,20 @@ export async function render(view, code, preset = '24h') {
     await Promise.all(project.indicators.map((ind, i) => indicatorChart(ind, els.indicators.children[i], w)));
   }
 
+  /**
+   * An indicator's raw values in the range. The API has no downsampling
+   * for them, so a long range shows its newest INDICATOR_POINTS values,
+   * and says so.
+   */
   async function indicatorChart(ind, el, w) {
-    const page = await get(`/v1/projects/${seg(code)}/indicators/${seg(ind.key)}/history?from=${rfc3339(w.from)}&to=${rfc3339(w.to)}&order=desc&limit=1000`);
+    const query = `from=${rfc3339(w.from)}&to=${rfc3339(w.to)}&order=desc&limit=${INDICATOR_POINTS}`;
+    const page = await get(`/v1/projects/${seg(code)}/indicators/${seg(ind.key)}/history?${query}`);
     const items = page.items.reverse();
-    charts.push(timeChart(el.appendChild(h('div', {})), [ind.title || ind.key],
-      [items.map((o) => Date.parse(o.observed_at) / 1000), items.map((o) => o.value)], { height: 140, span: [w.from / 1000, w.to / 1000] }));
+    const times = items.map((o) => Date.parse(o.observed_at) / 1000);
+    const cut = Boolean(page.next_cursor);
+    if (cut) el.append(h('div', { class: 'muted' }, t('newestValues').replace('{n}', num(INDICATOR_POINTS))));
+    charts.push(timeChart(el.appendChild(h('div', {})), [ind.title || ind.key], [times, items.map((o) => o.value)],
+      { height: 140, span: [cut ? times[0] : w.from / 1000, w.to / 1000] }));
   }
 
   function rangePicker() {
