@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the deployment tests (cargo test --test deploy) need: nginx,
-# supervisor, curl, shellcheck and Prometheus Alertmanager (alert delivery). Safe to re-run: installs only what is
-# missing.
+# supervisor, curl, shellcheck and Prometheus Alertmanager (alert delivery),
+# and what the dashboard tests (cargo test --test browser) need: chromium and
+# chromium-driver, with a Chinese font (fonts-wqy-microhei) so zh-CN screenshots
+# are legible. Safe to re-run: installs only what is missing.
 #
 # The tests run their own nginx and supervisord on free ports with configs in
 # temp dirs, so the distribution's daemons must not start on install: a system
@@ -11,7 +13,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(nginx supervisor curl shellcheck prometheus-alertmanager)
+packages=(nginx supervisor curl shellcheck prometheus-alertmanager chromium chromium-driver fonts-wqy-microhei)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -54,7 +56,7 @@ for p in "${missing[@]}"; do
   esac
 done
 
-for tool in nginx supervisord supervisorctl curl shellcheck prometheus-alertmanager; do
+for tool in nginx supervisord supervisorctl curl shellcheck prometheus-alertmanager chromium chromedriver; do
   command -v "$tool" >/dev/null || {
     echo "deploy-deps: $tool is still missing after install" >&2
     exit 1

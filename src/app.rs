@@ -20,6 +20,7 @@ use crate::ingest::{Ingestor, upkeep};
 use crate::metrics::METRICS;
 use crate::pull::{Fetcher, Worker};
 use crate::store::{self, ProjectCache};
+use crate::ui;
 
 pub struct Application {
     port: u16,
@@ -78,6 +79,7 @@ impl Application {
                 .wrap(from_fn(api::close_connections))
                 .app_data(state.clone())
                 .configure(|cfg| api::routes(cfg, max_body))
+                .configure(ui::routes)
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .client_request_timeout(Duration::from_secs(30))

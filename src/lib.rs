@@ -12,3 +12,4 @@ pub mod metrics;
 pub mod pull;
 pub mod store;
 pub mod telemetry;
+pub mod ui;

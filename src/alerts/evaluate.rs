@@ -2,10 +2,13 @@
 //! each with its notifications, in one transaction.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use tokio::sync::broadcast;
 
+use super::announce::AlertChange;
 use super::notification::{About, Notification};
 use super::receivers::Receivers;
 use crate::domain::{Condition, Facts, Phase, next_phase, score};
@@ -16,6 +19,8 @@ pub struct Evaluator {
     pub receivers: Receivers,
     pub public_url: String,
     pub resend_secs: u64,
+    /// Transitions this process stored, for live views.
+    pub announce: broadcast::Sender<Arc<AlertChange>>,
 }
 
 impl Evaluator {
@@ -109,6 +114,19 @@ impl Evaluator {
             queued = self.enqueue(&txn, &notification, true).await?;
         }
         txn.commit().await?;
+        let change = AlertChange {
+            project: c.project.code.clone(),
+            rule_id: c.rule.id,
+            rule: c.rule.spec.name.clone(),
+            severity: c.rule.spec.severity,
+            subject: c.subject.to_string(),
+            from: c.row.and_then(|r| Phase::parse(&r.state)).unwrap_or(Phase::Inactive),
+            to,
+            value: c.value,
+            at: c.at,
+        };
+        // No listener is no error: nobody is watching live.
+        self.announce.send(Arc::new(change)).ok();
         Ok(queued)
     }
 

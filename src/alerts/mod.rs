@@ -2,6 +2,7 @@
 //! sweep; transitions stored once however many processes judge them;
 //! notifications delivered from an outbox to Alertmanager and webhooks.
 
+mod announce;
 mod deliver;
 mod evaluate;
 mod notification;
@@ -17,6 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 
+pub use announce::AlertChange;
 pub use deliver::signature;
 pub use notification::Notification;
 pub use receivers::Receivers;
@@ -27,6 +29,9 @@ use crate::config::Settings;
 use crate::ingest::Computed;
 use crate::pull::Fetcher;
 use crate::store::{self, IndexResult};
+
+/// Transitions kept per `changes` receiver before a slow one lags.
+const ANNOUNCED: usize = 256;
 
 /// The alert engine of one process; `koi serve` runs it.
 pub struct Alerting {
@@ -48,11 +53,17 @@ impl Alerting {
                 receivers: Receivers::new(&settings.alerts),
                 public_url,
                 resend_secs: settings.alerts.resend_secs.max(1),
+                announce: broadcast::channel(ANNOUNCED).0,
             },
             sweep: Duration::from_millis(settings.alerts.sweep_ms.max(100)),
             watched: Mutex::new(HashSet::new()),
             wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Each transition this process stores from now on.
+    pub fn changes(&self) -> broadcast::Receiver<Arc<AlertChange>> {
+        self.evaluator.announce.subscribe()
     }
 
     /// Judges project `code` now: after its rules changed, a computation,

@@ -5,7 +5,10 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::responses::{OPEN, SharedResponses};
-use super::{alerts, compat, data, dry_run, health, import, index, indicators, jobs, keys, preview, projects, remote};
+use super::{
+    alerts, compat, data, dry_run, events, health, import, index, indicators, jobs, keys, overview, preview, projects,
+    remote, whoami,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +27,8 @@ use super::{alerts, compat, data, dry_run, health, import, index, indicators, jo
         data::push,
         index::latest,
         index::history,
+        events::events,
+        overview::overview,
         import::import,
         jobs::rescore,
         jobs::get,
@@ -41,6 +46,7 @@ use super::{alerts, compat, data, dry_run, health, import, index, indicators, jo
         keys::create,
         keys::list,
         keys::revoke,
+        whoami::whoami,
         alerts::create,
         alerts::list,
         alerts::history,

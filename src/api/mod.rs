@@ -8,6 +8,7 @@ mod data;
 mod docs;
 mod drain;
 mod dry_run;
+mod events;
 mod extract;
 mod health;
 mod import;
@@ -18,12 +19,14 @@ pub(crate) mod indicators;
 mod jobs;
 mod keys;
 mod observe;
+mod overview;
 pub(crate) mod params;
 mod preview;
 mod problem;
 mod projects;
 mod remote;
 mod responses;
+mod whoami;
 
 use std::sync::Arc;
 
@@ -80,6 +83,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(data::push)
         .service(index::latest)
         .service(index::history)
+        .service(events::events)
+        .service(overview::overview)
         .service(import::import)
         .service(jobs::rescore)
         .service(jobs::get)
@@ -104,6 +109,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(keys::create)
         .service(keys::list)
         .service(keys::revoke)
+        .service(whoami::whoami)
         .configure(docs::routes)
         .configure(compat::routes)
         .default_service(web::to(extract::not_found));

@@ -1,11 +1,16 @@
-//! Every project's newest point, for `/metrics`.
+//! Every project's newest point, for `/metrics` and the dashboard's overview.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, Statement};
+
+use super::from_micros;
 
 /// A project's index now, as any server reads it from the database.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexNow {
     pub project: String,
+    /// The point's event time.
+    pub at: DateTime<Utc>,
     pub value: f64,
     pub coverage: f64,
 }
@@ -20,9 +25,11 @@ pub async fn newest_points(db: &impl ConnectionTrait) -> Result<Vec<IndexNow>, D
     for row in rows {
         let (project, point): (String, Option<String>) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
         // `at,value,coverage,revision`
-        let mut fields = point.as_deref().unwrap_or_default().split(',').skip(1).map(str::parse::<f64>);
-        if let (Some(Ok(value)), Some(Ok(coverage))) = (fields.next(), fields.next()) {
-            points.push(IndexNow { project, value, coverage });
+        let mut fields = point.as_deref().unwrap_or_default().split(',');
+        let at = fields.next().and_then(|us| us.parse::<i64>().ok());
+        let mut numbers = fields.map(str::parse::<f64>);
+        if let (Some(at), Some(Ok(value)), Some(Ok(coverage))) = (at, numbers.next(), numbers.next()) {
+            points.push(IndexNow { project, at: from_micros(at), value, coverage });
         }
     }
     Ok(points)

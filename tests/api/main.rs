@@ -13,6 +13,7 @@ mod compat;
 mod compat_errors;
 mod compat_history;
 mod crash;
+mod dashboard;
 mod data;
 mod docs;
 mod drain;

@@ -34,9 +34,17 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 pub struct Caller {
     /// Empty: every project (an unscoped key, or open mode).
     projects: Vec<String>,
+    /// The key's role; `None` when keys are not required (anyone may do
+    /// anything).
+    role: Option<Role>,
 }
 
 impl Caller {
+    /// The key's role, `None` when keys are not required.
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
     /// The projects this caller is limited to; empty: every project.
     pub fn projects(&self) -> &[String] {
         &self.projects
@@ -121,7 +129,7 @@ impl Gate {
             detail: format!("key {} is over its rate limit ([auth] rate_limit_per_sec); slow down", key.prefix),
             retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
         })?;
-        let caller = Caller { projects: key.projects };
+        let caller = Caller { projects: key.projects, role: Some(key.role) };
         match scope {
             Scope::Project(code) => caller.may_use(&code)?,
             Scope::AllProjects if !caller.projects.is_empty() => {

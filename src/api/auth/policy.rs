@@ -33,6 +33,13 @@ pub fn access(method: &Method, path: &str, query: &str) -> Access {
     let admin_unless_read = if read { Role::Read } else { Role::Admin };
     let (role, scope) = match segments.as_slice() {
         ["health" | "ready" | "metrics" | "openapi.json" | "docs", ..] => return Access::Open,
+        // The dashboard's page and assets hold no data: the browser needs
+        // them to show the sign-in that asks for a key.
+        [""] | ["ui", ..] if read => return Access::Open,
+        // Any valid key may ask what it is allowed to do.
+        ["v1", "whoami"] => (None, Scope::Body),
+        // Each key sees the cards of its own projects.
+        ["v1", "overview"] => (Some(Role::Read), Scope::Body),
         ["v1", "keys" | "remote" | "setup" | "datasetup", ..] => (Some(Role::Admin), Scope::AllProjects),
         ["v1", "data"] => (Some(Role::Ingest), Scope::Body),
         ["v1", "jobs", ..] => (Some(Role::Read), Scope::AllProjects),
@@ -69,7 +76,7 @@ mod tests {
 
     #[test]
     fn probes_and_docs_are_open() {
-        for path in ["/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/index.html"] {
+        for path in ["/health", "/ready", "/metrics", "/openapi.json", "/docs", "/docs/index.html", "/", "/ui/app.js"] {
             assert_eq!(access(&Method::GET, path, ""), Access::Open, "{path}");
         }
     }
@@ -94,5 +101,9 @@ mod tests {
         assert_eq!(need(Method::POST, "/v1/projects/air/rescore", ""), (Some(Role::Admin), air()));
         assert_eq!(need(Method::GET, "/v1/jobs/3", ""), (Some(Role::Read), Scope::AllProjects));
         assert_eq!(need(Method::GET, "/v2/nothing", ""), (None, Scope::AllProjects));
+        assert_eq!(need(Method::GET, "/v1/whoami", ""), (None, Scope::Body));
+        assert_eq!(need(Method::GET, "/v1/overview", ""), (Some(Role::Read), Scope::Body));
+        assert_eq!(need(Method::GET, "/v1/projects/air/events", ""), (Some(Role::Read), air()));
+        assert_eq!(need(Method::POST, "/ui/app.js", ""), (None, Scope::AllProjects));
     }
 }
