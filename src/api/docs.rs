@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::responses::{OPEN, SharedResponses};
-use super::{alerts, compat, data, dry_run, health, import, index, indicators, jobs, keys, preview, projects, remote};
+use super::{alerts, compat, data, dry_run, health, import, index, indicators, jobs, keys, preview, projects, remote, retention};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,8 @@ use super::{alerts, compat, data, dry_run, health, import, index, indicators, jo
         preview::preview,
         indicators::states,
         indicators::history,
+        retention::get_retention,
+        retention::put_retention,
         remote::list,
         remote::create,
         remote::get,

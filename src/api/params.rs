@@ -84,7 +84,7 @@ pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiEr
 
 /// Step in microseconds.
 pub fn parse_step(step: &str) -> Result<i64, ApiError> {
-    let invalid = || ApiError::invalid("step", format!("{step:?} is not a step such as 30s, 5m, 1h, 1d or 60"));
+    let invalid = || ApiError::invalid("step", format!("{step:?} is not a step such as 30s, 5m, 1h, 1d, 1w or 60"));
     let (digits, unit) = step.split_at(step.find(|c: char| !c.is_ascii_digit()).unwrap_or(step.len()));
     let n: i64 = digits.parse().map_err(|_| invalid())?;
     let secs = match unit {
@@ -92,6 +92,7 @@ pub fn parse_step(step: &str) -> Result<i64, ApiError> {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
+        "w" => 7 * 86_400,
         _ => return Err(invalid()),
     };
     match n.checked_mul(secs * 1_000_000) {
@@ -110,7 +111,8 @@ mod tests {
         assert_eq!(parse_step("5m").unwrap(), 300_000_000);
         assert_eq!(parse_step("2h").unwrap(), 7_200_000_000);
         assert_eq!(parse_step("60").unwrap(), 60_000_000);
-        for bad in ["", "0s", "m", "5w", "-5m", "1.5h"] {
+        assert_eq!(parse_step("1w").unwrap(), 604_800_000_000);
+        for bad in ["", "0s", "m", "5y", "-5m", "1.5h", "60w"] {
             assert!(parse_step(bad).is_err(), "{bad}");
         }
     }

@@ -9,7 +9,7 @@ use super::states::{State, States};
 use super::{Done, Job, Push, RunUpdate, Task};
 use crate::domain::{FieldError, Latest};
 use crate::metrics::METRICS;
-use crate::store::{self, NewObservations, Project, RunRecord};
+use crate::store::{self, HistoryChanges, Kind, NewObservations, Project, RunRecord, Span};
 
 pub(super) type Outcome = Result<Done, Vec<FieldError>>;
 
@@ -39,6 +39,8 @@ pub(super) async fn commit(
     // Rows of import chunks, each import's hidden until it is published.
     let mut staged = Vec::new();
     let mut begun: HashMap<usize, i64> = HashMap::new();
+    // What changed in the histories, for their rollups.
+    let mut changes = HistoryChanges::default();
     for (n, job) in jobs.iter().enumerate() {
         let (pushes, source, run, import) = match &job.task {
             Task::Push { pushes, source, run } => (pushes, source.as_str(), run.as_ref(), None),
@@ -52,6 +54,11 @@ pub(super) async fn commit(
             }
             Task::ImportPublish { project, import, from, latest } => {
                 store::mark_import(&txn, *import, true).await?;
+                if let Some(state) = states[project.as_str()].as_ref() {
+                    let to = latest.iter().map(|(at, _)| *at).max().unwrap_or(*from);
+                    let project_id = state.project.id;
+                    changes.rewritten.push(Span { project_id, kind: Kind::Indicators, from: *from, to });
+                }
                 work.entry(project).or_default().import = Some((*from, latest.clone()));
                 asked.push(Ok(Vec::new()));
                 continue;
@@ -98,6 +105,8 @@ pub(super) async fn commit(
         for (push, set) in pushes.iter().zip(new_sets) {
             let w = work.entry(push.project.as_str()).or_default();
             w.readings.push((set.observed_at, push.values.clone()));
+            let observed = push.values.iter().map(|(k, v)| (set.project_id, set.observed_at, k.clone(), *v));
+            changes.observations.extend(observed);
             times.push((push.project.as_str(), set.observed_at));
             observations.push(set);
         }
@@ -121,6 +130,9 @@ pub(super) async fn commit(
         let id = states[code].as_ref().expect("worked on").project.id;
         changed.extend(d.touched.iter().filter_map(|k| Some((id, k, latest[&id].get(k)?))));
         result_projects.extend(std::iter::repeat_n(id, d.rows.len()));
+        changes.points.extend(d.rows.iter().map(|r| (id, store::to_micros(r.at), r.value)));
+        let rewritten = d.rewritten.iter().map(|&(from, to)| Span { project_id: id, kind: Kind::Index, from, to });
+        changes.rewritten.extend(rewritten);
         results.append(&mut d.rows);
     }
     let mut rows = vec![store::latest_rows(&changed), store::result_rows(&result_projects, &results)];
@@ -129,6 +141,7 @@ pub(super) async fn commit(
     }
     rows.append(&mut staged);
     store::insert_all(&txn, rows).await?;
+    store::update_rollups(&txn, &changes).await?;
     for (source_id, run, owner) in &runs {
         store::record_run(&txn, *source_id, run, owner.as_deref()).await?;
     }
