@@ -84,7 +84,12 @@ impl MigrationTrait for Migration {
         // Retention deletes old buckets of a tier across projects.
         manager
             .create_index(
-                Index::create().name("idx_rollups_age").table(Rollups::Table).col(Rollups::Tier).col(Rollups::Bucket).to_owned(),
+                Index::create()
+                    .name("idx_rollups_age")
+                    .table(Rollups::Table)
+                    .col(Rollups::Tier)
+                    .col(Rollups::Bucket)
+                    .to_owned(),
             )
             .await?;
         manager

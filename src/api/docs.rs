@@ -5,7 +5,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::responses::{OPEN, SharedResponses};
-use super::{alerts, compat, data, dry_run, health, import, index, indicators, jobs, keys, preview, projects, remote, retention};
+use super::{
+    alerts, compat, data, dry_run, health, import, index, indicators, jobs, keys, preview, projects, remote, retention,
+};
 
 #[derive(OpenApi)]
 #[openapi(

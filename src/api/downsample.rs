@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::params::parse_step;
+use super::params::{MAX_BUCKETS, RangeParams, parse_step};
 use super::problem::ApiError;
 use crate::domain::{Agg, Buckets};
 use crate::store::{Page, PageRequest};
@@ -48,12 +48,17 @@ pub struct Columns {
 
 impl Columns {
     pub fn of<T>(page: Page<T>, point: impl Fn(&T) -> (DateTime<Utc>, f64)) -> Self {
-        let (t, v) = page.items.iter().map(|item| point(item)).map(|(t, v)| (t.timestamp_micros() as f64 / 1e6, v)).unzip();
+        let (t, v) = page.items.iter().map(point).map(|(t, v)| (t.timestamp_micros() as f64 / 1e6, v)).unzip();
         Columns { t, v, next_cursor: page.next_cursor }
     }
 }
 
 impl Downsample {
+    /// The page asked for: up to `MAX_BUCKETS` with `step`.
+    pub fn page(&self, range: &RangeParams) -> Result<PageRequest, ApiError> {
+        if self.step.is_some() { range.page_up_to(MAX_BUCKETS) } else { range.page() }
+    }
+
     /// The buckets asked for; None without `step`.
     pub fn chart(&self, page: &PageRequest) -> Result<Option<Chart>, ApiError> {
         let Some(step) = self.step.as_deref() else {

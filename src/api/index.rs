@@ -68,7 +68,7 @@ pub async fn history_of(
     range: &RangeParams,
     down: &Downsample,
 ) -> Result<History, ApiError> {
-    let page = range.page()?;
+    let page = down.page(range)?;
     let chart = down.chart(&page)?;
     let columns = down.columns()?;
     let Some(Chart { buckets, agg }) = chart else {

@@ -97,7 +97,7 @@ pub async fn history(
 ) -> Result<web::Json<IndicatorHistory>, ApiError> {
     let (code, key) = path.into_inner();
     let project = load_for_read(&state, &code).await?;
-    let page = range.page()?;
+    let page = down.page(&range)?;
     let chart = down.chart(&page)?;
     let columns = down.columns()?;
     let Some(Chart { buckets, agg }) = chart else {

@@ -19,7 +19,7 @@ pub struct RangeParams {
     pub from: Option<String>,
     /// Exclusive end, RFC 3339.
     pub to: Option<String>,
-    /// Page size, 1 to 1000 (default 100).
+    /// Page size, 1 to 1000 (default 100); with `step`, up to 10000 buckets.
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -27,10 +27,17 @@ pub struct RangeParams {
     pub order: Option<String>,
 }
 
+/// Chart buckets are small: a year of hours fits in one page.
+pub const MAX_BUCKETS: u64 = 10_000;
+
 pub fn limit(limit: Option<u64>) -> Result<u64, ApiError> {
+    limit_up_to(limit, MAX_LIMIT)
+}
+
+fn limit_up_to(limit: Option<u64>, max: u64) -> Result<u64, ApiError> {
     match limit.unwrap_or(DEFAULT_LIMIT) {
-        n @ 1..=MAX_LIMIT => Ok(n),
-        n => Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}, got {n}"))),
+        n if (1..=max).contains(&n) => Ok(n),
+        n => Err(ApiError::invalid("limit", format!("must be between 1 and {max}, got {n}"))),
     }
 }
 
@@ -47,6 +54,11 @@ pub fn path_slug(field: &str, value: &str) -> Result<(), ApiError> {
 
 impl RangeParams {
     pub fn page(&self) -> Result<PageRequest, ApiError> {
+        self.page_up_to(MAX_LIMIT)
+    }
+
+    /// The page, allowing up to `max` items.
+    pub fn page_up_to(&self, max: u64) -> Result<PageRequest, ApiError> {
         let descending = match self.order.as_deref() {
             None | Some("asc") => false,
             Some("desc") => true,
@@ -64,7 +76,7 @@ impl RangeParams {
         Ok(PageRequest {
             from: parse_time("from", self.from.as_deref())?,
             to: parse_time("to", self.to.as_deref())?,
-            limit: limit(self.limit)?,
+            limit: limit_up_to(self.limit, max)?,
             after,
             descending,
         })

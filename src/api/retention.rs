@@ -27,7 +27,10 @@ pub struct RetentionView {
     responses((status = 200, body = RetentionView), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/v1/projects/{code}/retention")]
-pub async fn get_retention(state: web::Data<AppState>, code: web::Path<String>) -> Result<web::Json<RetentionView>, ApiError> {
+pub async fn get_retention(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<web::Json<RetentionView>, ApiError> {
     let project = load(&state, &code).await?;
     let overrides = store::project_overrides(&state.db, project.id).await?;
     Ok(web::Json(view(&state, overrides)?))

@@ -136,7 +136,12 @@ mod tests {
     #[test]
     fn overrides_replace_only_what_they_name() {
         let configured = Retention { raw: Some(30), tiers: [Some(90), Some(730), None] };
-        let spec = RetentionSpec { raw: Some("7d".into()), minute: Some("0".into()), day: Some("1y".into()), ..Default::default() };
+        let spec = RetentionSpec {
+            raw: Some("7d".into()),
+            minute: Some("0".into()),
+            day: Some("1y".into()),
+            ..Default::default()
+        };
 
         let overrides = spec.parse().unwrap();
 

@@ -9,7 +9,7 @@ use super::states::{State, States};
 use super::{Done, Job, Push, RunUpdate, Task};
 use crate::domain::{FieldError, Latest};
 use crate::metrics::METRICS;
-use crate::store::{self, HistoryChanges, Kind, NewObservations, Project, RunRecord, Span};
+use crate::store::{self, HistoryChanges, Kind, NewObservations, RunRecord, Span};
 
 pub(super) type Outcome = Result<Done, Vec<FieldError>>;
 
@@ -75,7 +75,7 @@ pub(super) async fn commit(
             }
         };
         let errors: Vec<FieldError> =
-            pushes.iter().flat_map(|p| check(p, states[p.project.as_str()].as_ref().map(|s| &s.project))).collect();
+            pushes.iter().flat_map(|p| check(p, states[p.project.as_str()].as_ref())).collect();
         if !errors.is_empty() {
             if let Some(run) = run {
                 let field_errors = errors.iter().map(|e| format!("{}: {}", e.field, e.message));
@@ -186,13 +186,30 @@ fn run_record(run: &RunUpdate, values: BTreeMap<String, f64>, more: Vec<String>)
     (run.source_id, RunRecord { at: run.at, values, error }, run.lease_owner.clone())
 }
 
-fn check(push: &Push, project: Option<&Project>) -> Vec<FieldError> {
-    let Some(project) = project else {
+fn check(push: &Push, state: Option<&State>) -> Vec<FieldError> {
+    let Some(State { project, raw_from, .. }) = state else {
         return vec![FieldError::new(
             format!("{}project", dot(&push.at)),
             format!("no project {:?}; create it with POST /v1/projects or check the code", push.project),
         )];
     };
+    let at = push.observed_at.map(store::to_micros);
+    if let (Some(at), Some(from)) = (at, raw_from)
+        && at < *from
+    {
+        // Its history was deleted: the points it would change could no
+        // longer be recomputed.
+        return vec![FieldError::new(
+            format!("{}ts", dot(&push.at)),
+            format!(
+                "is before {}, since when project {:?} keeps its raw history; raise its retention \
+                 ([retention] raw, or PUT /v1/projects/{}/retention) before storing older values",
+                store::from_micros(*from).to_rfc3339(),
+                project.code,
+                project.code
+            ),
+        )];
+    }
     push.values
         .iter()
         .filter(|(key, _)| !project.indicators.iter().any(|i| &i.key == key))

@@ -84,6 +84,9 @@ pub(super) async fn run(
         state.pending = Some(store::widen(txn, project_id, state.pending, "recompute", *from, None).await?);
     }
     if let Some((from, to)) = work.rescore {
+        // Points before the retention cutoff have lost the values to
+        // recompute them from.
+        let from = from.max(state.raw_from.unwrap_or(i64::MIN));
         state.pending = Some(store::widen(txn, project_id, state.pending, "rescore", from, to).await?);
     }
     done.job = state.pending.map(|p| p.job);

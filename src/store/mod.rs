@@ -20,8 +20,8 @@ mod page;
 mod project_cache;
 mod projects;
 mod results;
-mod rollup_backfill;
 mod retention;
+mod rollup_backfill;
 mod rollups;
 mod sources;
 mod time;
@@ -58,7 +58,7 @@ pub use projects::{
     lock_projects, remove_indicator, replace_project, upsert_indicator,
 };
 pub use results::{HistoryPoint, IndexResult, latest_result, result_history, result_rows};
-pub use retention::{project_overrides, retention_overrides, set_overrides, sweep_raw, sweep_tier};
+pub use retention::{project_overrides, raw_from, retention_overrides, set_overrides, sweep_raw, sweep_tier};
 pub use rollup_backfill::backfill_rollups;
 pub use rollups::{HistoryChanges, Kind, Span, update_rollups};
 pub use sources::{

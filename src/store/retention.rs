@@ -43,6 +43,12 @@ pub async fn project_overrides(db: &impl ConnectionTrait, project_id: i64) -> Re
     Ok(row.map_or([None; 4], |r| [r.raw, r.minute, r.hour, r.day]))
 }
 
+/// The time (µs) before which the project's raw history may be deleted.
+pub async fn raw_from(db: &impl ConnectionTrait, project_id: i64) -> Result<Option<i64>, DbErr> {
+    let row = retention::Entity::find_by_id(project_id).one(db).await?;
+    Ok(row.and_then(|r| r.raw_from))
+}
+
 pub async fn set_overrides(db: &impl ConnectionTrait, project_id: i64, o: Overrides) -> Result<(), DbErr> {
     use retention::Column::{Day, Hour, Minute, ProjectId, Raw};
     let insert = Query::insert()
@@ -84,7 +90,8 @@ pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: 
             .order_by_asc(result::Column::At)
             .limit(batch)
             .into_query();
-        deleted += result::Entity::delete_many().filter(result::Column::Id.in_subquery(ids)).exec(&txn).await?.rows_affected;
+        deleted +=
+            result::Entity::delete_many().filter(result::Column::Id.in_subquery(ids)).exec(&txn).await?.rows_affected;
     }
     let ids = observation_set::Entity::find()
         .select_only()
@@ -116,8 +123,11 @@ async fn mark_raw_from(txn: &impl ConnectionTrait, project_id: i64, cutoff: i64)
             OnConflict::column(ProjectId)
                 .value(
                     RawFrom,
-                    Expr::case(Expr::col((retention::Entity, RawFrom)).gt(cutoff), Expr::col((retention::Entity, RawFrom)))
-                        .finally(Expr::val(cutoff)),
+                    Expr::case(
+                        Expr::col((retention::Entity, RawFrom)).gt(cutoff),
+                        Expr::col((retention::Entity, RawFrom)),
+                    )
+                    .finally(Expr::val(cutoff)),
                 )
                 .to_owned(),
         )
@@ -128,7 +138,13 @@ async fn mark_raw_from(txn: &impl ConnectionTrait, project_id: i64, cutoff: i64)
 
 /// Deletes up to `batch` buckets of `tier` (µs) of the project that ended
 /// by `before`; how many went.
-pub async fn sweep_tier(db: &DatabaseConnection, project_id: i64, tier: i64, before: i64, batch: u64) -> Result<u64, DbErr> {
+pub async fn sweep_tier(
+    db: &DatabaseConnection,
+    project_id: i64,
+    tier: i64,
+    before: i64,
+    batch: u64,
+) -> Result<u64, DbErr> {
     let oldest: Vec<i64> = rollup::Entity::find()
         .select_only()
         .column(rollup::Column::Bucket)

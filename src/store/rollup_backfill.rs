@@ -2,7 +2,9 @@
 //! one project per transaction, under the project's lock (so pushes
 //! merging into the same buckets wait for it, and it for them).
 
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
 
 use super::entity::{project, rollup_backfill};
 use super::projects::lock_project;

@@ -266,7 +266,9 @@ fn rows(tier: i64, cells: Cells, suffix: &str) -> Rows<'_> {
 fn merge_clause(backend: DbBackend) -> String {
     let (least, greatest) = if backend == DbBackend::Postgres { ("LEAST", "GREATEST") } else { ("MIN", "MAX") };
     let newer = |column: &str, cmp: &str, time: &str| {
-        format!("{column} = CASE WHEN excluded.{time} {cmp} rollups.{time} THEN excluded.{column} ELSE rollups.{column} END")
+        format!(
+            "{column} = CASE WHEN excluded.{time} {cmp} rollups.{time} THEN excluded.{column} ELSE rollups.{column} END"
+        )
     };
     format!(
         "ON CONFLICT (project_id, series, tier, bucket) DO UPDATE SET n = rollups.n + excluded.n, \

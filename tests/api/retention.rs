@@ -10,7 +10,9 @@ use sea_orm::{Database, DatabaseConnection};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::helpers::{Backend, TestApp, expect, expect_problem, error_fields, fresh_database, spawn_with, test_settings};
+use crate::helpers::{
+    Backend, TestApp, error_fields, expect, expect_problem, fresh_database, spawn_with, test_settings,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -79,9 +81,13 @@ async fn retention_deletes_exactly_what_is_past_its_period(backend: Backend) {
     let minutes = listing(&app, "/v1/projects/p/index/history?step=1m&limit=1000").await;
     let week_ago = Utc::now().timestamp() - 7 * DAY;
     assert_eq!(minutes.len(), points.iter().filter(|p| at(p) >= week_ago).count(), "{minutes:?}");
-    // A later push still scores as before.
+    // A later push still scores as before; one from before the cutoff is
+    // refused, as the points it would change cannot be recomputed.
     let pushed = app.push(json!({"project": "p", "values": {"a": 50}})).await;
     assert_eq!(pushed["value"], 50.0);
+    let old = json!({"project": "p", "ts": ts(cutoff - DAY), "values": {"a": 1}});
+    let refused = expect_problem(app.post("/v1/data", &old).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(error_fields(&refused), ["ts"]);
 }
 
 async fn a_sweep_cut_off_midway_loses_nothing_it_should_keep(backend: Backend) {
@@ -116,8 +122,13 @@ async fn retention_overrides_are_validated_and_shown(backend: Backend) {
     let app = spawn_with(test_settings(&url), dir).await;
     app.create_project(json!({"code": "p", "indicators": [{"key": "a", "weight": 100}]})).await;
 
-    let bad = expect_problem(app.put("/v1/projects/p/retention", &json!({"hour": "soon"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let set = expect(app.put("/v1/projects/p/retention", &json!({"raw": "168h", "day": "0"})).await, StatusCode::OK).await;
+    let bad = expect_problem(
+        app.put("/v1/projects/p/retention", &json!({"hour": "soon"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let set =
+        expect(app.put("/v1/projects/p/retention", &json!({"raw": "168h", "day": "0"})).await, StatusCode::OK).await;
     let read = expect(app.get("/v1/projects/p/retention").await, StatusCode::OK).await;
 
     assert_eq!(error_fields(&bad), ["hour"]);

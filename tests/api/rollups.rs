@@ -12,7 +12,7 @@ use proptest::test_runner::TestCaseError;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, expect, expect_problem, error_fields, spawn_app};
+use crate::helpers::{Backend, TestApp, error_fields, expect, expect_problem, spawn_app};
 use crate::on_both_backends;
 use crate::timeline::settled;
 
@@ -65,9 +65,14 @@ fn queries() -> impl Strategy<Value = Vec<Query>> {
     ];
     let agg = prop_oneof![Just("avg"), Just("min"), Just("max"), Just("first"), Just("last"), Just("count")];
     let bound = proptest::option::of(-DAY..11 * DAY);
-    let query = (step, agg, any::<bool>(), bound.clone(), bound, 1..20u64).prop_map(|(step, agg, tz, from, to, limit)| {
-        Query { step, agg, tz: tz && step % DAY == 0, range: (from, to), limit }
-    });
+    let query =
+        (step, agg, any::<bool>(), bound.clone(), bound, 1..20u64).prop_map(|(step, agg, tz, from, to, limit)| Query {
+            step,
+            agg,
+            tz: tz && step % DAY == 0,
+            range: (from, to),
+            limit,
+        });
     proptest::collection::vec(query, 6)
 }
 
@@ -166,7 +171,11 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
 }
 
-fn rollups_answer_as_raw_points_do(backend: Backend, generated: Generated, queries: Vec<Query>) -> Result<(), TestCaseError> {
+fn rollups_answer_as_raw_points_do(
+    backend: Backend,
+    generated: Generated,
+    queries: Vec<Query>,
+) -> Result<(), TestCaseError> {
     static CASE: AtomicUsize = AtomicUsize::new(0);
     let code = format!("r{}", CASE.fetch_add(1, Ordering::Relaxed));
     let app = shared(backend);
@@ -177,8 +186,10 @@ fn rollups_answer_as_raw_points_do(backend: Backend, generated: Generated, queri
         app.create_project(project).await;
         // In generated order: later pushes often land before earlier ones.
         for (t, a, b) in &generated {
-            let values: serde_json::Map<String, Value> =
-                [("a", a), ("b", b)].into_iter().filter_map(|(k, v)| Some((k.to_string(), json!(v.as_ref()?)))).collect();
+            let values: serde_json::Map<String, Value> = [("a", a), ("b", b)]
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_string(), json!(v.as_ref()?))))
+                .collect();
             app.push(json!({"project": code, "ts": ts(T0 + t), "values": values})).await;
         }
         settled(app, &code).await;
@@ -198,7 +209,13 @@ fn rollups_answer_as_raw_points_do(backend: Backend, generated: Generated, queri
                 let got: Vec<(i64, f64, i64)> = all_items(app, &path)
                     .await
                     .iter()
-                    .map(|b| (micros(b["start"].as_str().unwrap()), b["value"].as_f64().unwrap(), b["count"].as_i64().unwrap()))
+                    .map(|b| {
+                        (
+                            micros(b["start"].as_str().unwrap()),
+                            b["value"].as_f64().unwrap(),
+                            b["count"].as_i64().unwrap(),
+                        )
+                    })
                     .collect();
                 let expected = reference(raw, q);
                 prop_assert_eq!(got.len(), expected.len(), "{}: {:?} vs {:?}", path, got, expected);
