@@ -3,20 +3,26 @@
 //! histories (late values included), steps, aggregates, ranges and pages.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, TimeZone};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, error_fields, expect, expect_problem, spawn_app};
+use crate::helpers::{
+    Backend, TestApp, error_fields, expect, expect_problem, fresh_database, spawn_app, spawn_with, test_settings,
+};
 use crate::on_both_backends;
-use crate::timeline::settled;
+use crate::timeline::{runtime, settled, shared};
 
-on_both_backends!(chart_options_are_validated, columns_are_what_a_chart_library_takes);
+on_both_backends!(
+    chart_options_are_validated,
+    columns_are_what_a_chart_library_takes,
+    history_stored_before_rollups_gets_them_built,
+);
 
 const T0: i64 = 1_766_966_400; // 2025-12-29T00:00:00Z, a Monday
 const DAY: i64 = 86_400;
@@ -158,19 +164,6 @@ fn chart_path(base: &str, q: &Query) -> String {
     path
 }
 
-fn shared(backend: Backend) -> &'static TestApp {
-    static APPS: OnceLock<[TestApp; 2]> = OnceLock::new();
-    let apps = APPS.get_or_init(|| {
-        runtime().block_on(async { [spawn_app(Backend::Sqlite).await, spawn_app(Backend::Postgres).await] })
-    });
-    &apps[if backend == Backend::Sqlite { 0 } else { 1 }]
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
-}
-
 fn rollups_answer_as_raw_points_do(
     backend: Backend,
     generated: Generated,
@@ -283,4 +276,47 @@ async fn columns_are_what_a_chart_library_takes(backend: Backend) {
     assert_eq!(days["v"], json!([3.0, 9.0]));
     assert_eq!(points["v"], json!([2.0, 4.0, 9.0]));
     assert_eq!(week["items"], json!([{"start": ts(T0), "value": 9.0, "count": 3}]));
+}
+
+async fn history_stored_before_rollups_gets_them_built(backend: Backend) {
+    let (url, dir) = fresh_database(backend).await;
+    let app = spawn_with(test_settings(&url), dir).await;
+    let db = Database::connect(&url).await.unwrap();
+    app.create_project(json!({"code": "h", "indicators": [{"key": "a", "weight": 100}]})).await;
+    for (t, v) in [(0, 2.0), (90, 4.0), (DAY + 5, 9.0), (3 * DAY, 1.0)] {
+        app.push(json!({"project": "h", "ts": ts(T0 + t), "values": {"a": v}})).await;
+    }
+    let charts = ["/v1/projects/h/index/history?step=1h", "/v1/projects/h/indicators/a/history?step=1d&agg=max"];
+    let mut built = Vec::new();
+    for path in charts {
+        built.push(all_items(&app, path).await);
+    }
+
+    // As a store from before rollups: none yet, and a backfill to do.
+    db.execute_unprepared("DELETE FROM rollups").await.unwrap();
+    db.execute_unprepared(
+        "INSERT INTO rollup_backfills (project_id, cursor, end_at) SELECT project_id, MIN(at), MAX(at) FROM results GROUP BY project_id",
+    )
+    .await
+    .unwrap();
+    let meanwhile = all_items(&app, charts[0]).await;
+    let backfilled = async {
+        for _ in 0..200 {
+            let left = db.query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) FROM rollup_backfills",
+            ));
+            if left.await.unwrap().unwrap().try_get_by_index::<i64>(0).unwrap() == 0 {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    };
+
+    assert_eq!(meanwhile, built[0], "from the raw points until the rollups are built");
+    assert!(backfilled.await, "the backfill did not finish within 10 s");
+    for (path, expected) in charts.iter().zip(&built) {
+        assert_eq!(&all_items(&app, path).await, expected, "{path}");
+    }
 }
