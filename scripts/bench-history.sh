@@ -109,7 +109,11 @@ pushes() { # NAME BINARY DB_URL PORT
   KOI=$2 start_koi "push-$1" "$3" "$4" "${FOREVER[@]}"
   post "http://127.0.0.1:$4/v1/projects" "$(project_json bench)"
   read -r rps p50 p99 _ bad < <(run_wrk "http://127.0.0.1:$4" "$PUSH_SECS" 50 scripts/bench/push.lua)
-  push_rows+=("| $1 | $rps | $p50 | $p99 | $bad |")
+  push_rows+=("| $1, one project | $rps | $p50 | $p99 | $bad |")
+  # Spread over 1,000 projects: every push has buckets of its own to update.
+  project_json $(seq -f 'm%g' 0 999) | while read -r line; do post "http://127.0.0.1:$4/v1/projects" "$line"; done
+  read -r rps p50 p99 _ bad < <(PROJECTS=1000 run_wrk "http://127.0.0.1:$4" "$PUSH_SECS" 50 scripts/bench/push.lua)
+  push_rows+=("| $1, 1,000 projects | $rps | $p50 | $p99 | $bad |")
   stop_koi
 }
 
