@@ -96,7 +96,12 @@ pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiEr
 
 /// Step in microseconds.
 pub fn parse_step(step: &str) -> Result<i64, ApiError> {
-    let invalid = || ApiError::invalid("step", format!("{step:?} is not a step such as 30s, 5m, 1h, 1d, 1w or 60"));
+    let invalid = || {
+        ApiError::invalid(
+            "step",
+            format!("{step:?} is not a step such as 30s, 5m, 1h, 1d, 1w or 60 (at most 366 days)"),
+        )
+    };
     let (digits, unit) = step.split_at(step.find(|c: char| !c.is_ascii_digit()).unwrap_or(step.len()));
     let n: i64 = digits.parse().map_err(|_| invalid())?;
     let secs = match unit {
@@ -108,7 +113,7 @@ pub fn parse_step(step: &str) -> Result<i64, ApiError> {
         _ => return Err(invalid()),
     };
     match n.checked_mul(secs * 1_000_000) {
-        Some(us) if n > 0 && n <= 366 * 86_400 => Ok(us),
+        Some(us) if n > 0 && us <= 366 * 86_400 * 1_000_000 => Ok(us),
         _ => Err(invalid()),
     }
 }

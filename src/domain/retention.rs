@@ -137,7 +137,7 @@ mod tests {
     fn overrides_replace_only_what_they_name() {
         let configured = Retention { raw: Some(30), tiers: [Some(90), Some(730), None] };
         let spec = RetentionSpec {
-            raw: Some("7d".into()),
+            raw: Some("3d".into()),
             minute: Some("0".into()),
             day: Some("1y".into()),
             ..Default::default()
@@ -145,10 +145,10 @@ mod tests {
 
         let overrides = spec.parse().unwrap();
 
-        assert_eq!(overrides, [Some(7 * 86_400), Some(0), None, Some(365 * 86_400)]);
+        assert_eq!(overrides, [Some(3 * 86_400), Some(0), None, Some(365 * 86_400)]);
         assert_eq!(
             configured.with(overrides),
-            Retention { raw: Some(7 * 86_400), tiers: [None, Some(730), Some(365 * 86_400)] }
+            Retention { raw: Some(3 * 86_400), tiers: [None, Some(730), Some(365 * 86_400)] }
         );
         assert_eq!(RetentionSpec::render(overrides), RetentionSpec { hour: None, ..spec });
         assert_eq!(RetentionSpec { hour: Some("soon".into()), ..Default::default() }.parse().unwrap_err().0, "hour");
