@@ -65,7 +65,7 @@ load() { # NAME URL PORT SQL_CLIENT...: projects via the API, points via SQL
   post "http://127.0.0.1:$port/v1/projects" "$(project_json bench)"
   stop_koi
   local started=$SECONDS
-  sed -e "s/@END@/$END/g" -e "s/@MINUTES@/$MINUTES/g" -e "s/@FLOAT@/$FLOAT/g" -e "s/@SERIES@/$SERIES/g" \
+  sed -e "s/@END@/$END/g" -e "s/@START@/$((END - MINUTES * 60000000))/g" -e "s/@MINUTES@/$MINUTES/g" -e "s/@FLOAT@/$FLOAT/g" -e "s/@SERIES@/$SERIES/g" \
     scripts/bench/history_load.sql | "$@" >/dev/null
   echo "loaded $name in $((SECONDS - started)) s" >&2
 }
@@ -126,7 +126,7 @@ stop_koi
 sqlite_sizes=$(sizes_sqlite "$work/history.db")
 
 psql "$PG_BASE/test" -qc "CREATE DATABASE $pg_db"
-FLOAT=float8 SERIES="generate_series(0, $MINUTES - 1) AS m(i)"
+FLOAT=float8 SERIES="generate_series(0::bigint, $MINUTES - 1) AS m(i)"
 load PostgreSQL "$PG_BASE/$pg_db" 18312 psql "$PG_BASE/$pg_db" -q -v ON_ERROR_STOP=1
 psql "$PG_BASE/$pg_db" -qc "VACUUM ANALYZE"
 start_koi PostgreSQL "$PG_BASE/$pg_db" 18312 "${FOREVER[@]}"
@@ -143,11 +143,12 @@ for build in "with rollups|$KOI" ${BASE:+"before rollups|$BASE"}; do
 done
 
 # --- 3. pushes at ~5,000/s during a retention sweep (SQLite) ------------------
-before=$(sqlite3 "$work/history.db" "SELECT COUNT(*) FROM results")
+loaded_points="SELECT COUNT(*) FROM results WHERE project_id IN (SELECT id FROM projects WHERE code LIKE 'h%')"
+before=$(sqlite3 "$work/history.db" "$loaded_points")
 start_koi sweep "sqlite://$work/history.db?mode=rwc" 18315 KOI__RETENTION__RAW=30d KOI__RETENTION__SWEEP_MS=1000
 read -r s_rps s_p50 s_p99 _ s_bad < <(DELAY_MS=10 run_wrk http://127.0.0.1:18315 "$SECS" 50 scripts/bench/push_paced.lua)
 stop_koi
-after=$(sqlite3 "$work/history.db" "SELECT COUNT(*) FROM results")
+after=$(sqlite3 "$work/history.db" "$loaded_points")
 
 {
   echo "# History at scale"

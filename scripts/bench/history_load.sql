@@ -1,4 +1,4 @@
--- A year (@MINUTES@ minutes up to @END@ µs) of one point a minute for each
+-- A year (@MINUTES@ minutes from @START@ to @END@ µs) of one point a minute for each
 -- project whose code starts with h, straight into the tables (SQLite and
 -- PostgreSQL both read this; @FLOAT@ is the float cast). The value is a
 -- function of the minute, so bucket firsts and lasts are computed too.
@@ -8,7 +8,7 @@ SELECT p.id, v.value, v.at, 1, 1.0,
        '[["a",100.0,' || v.value || ',' || v.at || ',null,null,' || v.value || ',"ok",null]]',
        v.at || ',' || v.value || ',1.0,1', v.at
 FROM projects p CROSS JOIN (
-  SELECT @END@ - (@MINUTES@ - i) * 60000000 AS at, CAST((i * 7919) % 1000 AS @FLOAT@) / 10 AS value
+  SELECT @START@ + i * 60000000 AS at, CAST((i * 7919) % 1000 AS @FLOAT@) / 10 AS value
   FROM @SERIES@) v
 WHERE p.code LIKE 'h%';
 -- Minute buckets: the last 90 days, as the default retention keeps them.
@@ -26,6 +26,6 @@ SELECT project_id, '', 86400000000, bucket / 86400000000 * 86400000000, SUM(n), 
        MIN(first_at), 0, MAX(last_at), 0
 FROM rollups WHERE tier = 3600000000 GROUP BY project_id, bucket / 86400000000;
 UPDATE rollups SET
-  first_value = CAST((((first_at - (@END@ - @MINUTES@ * 60000000)) / 60000000) * 7919) % 1000 AS @FLOAT@) / 10,
-  last_value = CAST((((last_at - (@END@ - @MINUTES@ * 60000000)) / 60000000) * 7919) % 1000 AS @FLOAT@) / 10
+  first_value = CAST((((first_at - @START@) / 60000000) * 7919) % 1000 AS @FLOAT@) / 10,
+  last_value = CAST((((last_at - @START@) / 60000000) * 7919) % 1000 AS @FLOAT@) / 10
 WHERE tier > 60000000;
