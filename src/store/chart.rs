@@ -7,10 +7,10 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Query
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::entity::{observation_set, result, rollup, rollup_backfill};
+use super::entity::{observation_set, result, rollup_backfill};
 use super::imports::visible;
 use super::observations::{holding, reading};
-use super::rollups::cell_of;
+use super::tier_read::tier_cells;
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, from_micros};
 use crate::domain::{Agg, Buckets, Cell, TIERS, floor_to};
@@ -61,7 +61,8 @@ pub async fn chart(
     let tiers = TIERS.iter().rev().filter(|t| built && buckets.width() % **t == 0);
     let mut answer = None;
     for tier in tiers.map(|t| Some(*t)).chain([None]) {
-        answer = collect(db, project_id, series, &buckets, tier, range, page.limit).await?;
+        let acc = Accumulator { buckets: &buckets, agg, out: Vec::new(), want: page.limit as usize + 2 };
+        answer = collect(db, project_id, series, tier, range, acc).await?;
         if answer.is_some() {
             break;
         }
@@ -80,12 +81,10 @@ async fn collect(
     db: &impl ConnectionTrait,
     project_id: i64,
     series: Series<'_>,
-    buckets: &Buckets,
     tier: Option<i64>,
     (from, to): (Option<i64>, Option<i64>),
-    limit: u64,
+    mut acc: Accumulator<'_>,
 ) -> Result<Option<Vec<(i64, Cell)>>, DbErr> {
-    let mut acc = Accumulator { buckets, out: Vec::new(), want: limit as usize + 2 };
     for (tier, start, end) in segments(tier, from, to) {
         if !read(db, project_id, series, tier, (start, end), &mut acc).await? {
             return Ok(None);
@@ -94,7 +93,7 @@ async fn collect(
             break;
         }
     }
-    acc.out.truncate(limit as usize + 1);
+    acc.out.truncate(acc.want - 1);
     Ok(Some(acc.out))
 }
 
@@ -120,7 +119,10 @@ fn segments(tier: Option<i64>, from: Option<i64>, to: Option<i64>) -> Vec<(Optio
 
 struct Accumulator<'a> {
     buckets: &'a Buckets,
+    agg: Agg,
     out: Vec<(i64, Cell)>,
+    /// The page size plus two: one more says a next page exists, and the
+    /// last read may be incomplete.
     want: usize,
 }
 
@@ -158,7 +160,11 @@ async fn read(
     let mut after: Option<(i64, i64)> = None;
     loop {
         let cells = match (tier, series) {
-            (Some(t), _) => tier_cells(db, project_id, series.name(), t, start, end, after).await?,
+            (Some(t), _) => {
+                let after = after.map(|(at, _)| at);
+                let cells = tier_cells(db, (project_id, series.name(), t), (start, end, after), acc.agg, CHUNK).await?;
+                cells.into_iter().map(|(bucket, cell)| (0, bucket, cell)).collect()
+            }
             (None, Series::Index) => raw_points(db, project_id, start, end, after).await?,
             (None, Series::Indicator(key)) => raw_observations(db, project_id, key, start, end, after).await?,
         };
@@ -190,28 +196,6 @@ fn span<C: ColumnTrait>(time: C, id: C, start: Option<i64>, end: Option<i64>, af
         cond = cond.add(Condition::any().add(time.gt(at)).add(Condition::all().add(time.eq(at)).add(id.gt(last))));
     }
     cond
-}
-
-async fn tier_cells(
-    db: &impl ConnectionTrait,
-    project_id: i64,
-    series: &str,
-    tier: i64,
-    start: Option<i64>,
-    end: Option<i64>,
-    after: Option<(i64, i64)>,
-) -> Result<Rows, DbErr> {
-    let after = after.map(|(at, _)| (at, i64::MAX));
-    let rows = rollup::Entity::find()
-        .filter(rollup::Column::ProjectId.eq(project_id))
-        .filter(rollup::Column::Series.eq(series))
-        .filter(rollup::Column::Tier.eq(tier))
-        .filter(span(rollup::Column::Bucket, rollup::Column::Bucket, start, end, after))
-        .order_by_asc(rollup::Column::Bucket)
-        .limit(CHUNK)
-        .all(db)
-        .await?;
-    Ok(rows.iter().map(|r| (0, r.bucket, cell_of(r))).collect())
 }
 
 async fn raw_points(

@@ -24,6 +24,7 @@ mod retention;
 mod rollup_backfill;
 mod rollups;
 mod sources;
+mod tier_read;
 mod time;
 mod timeline;
 

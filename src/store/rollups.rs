@@ -201,7 +201,7 @@ async fn finer_cells(txn: &impl ConnectionTrait, finer: i64, kind: Kind, spans: 
     Ok(rows.into_iter().map(|r| (r.project_id, r.series.clone(), r.bucket, cell_of(&r))).collect())
 }
 
-pub(super) fn cell_of(r: &rollup::Model) -> Cell {
+fn cell_of(r: &rollup::Model) -> Cell {
     Cell {
         count: r.n,
         sum: r.total,
