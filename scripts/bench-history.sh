@@ -8,7 +8,7 @@
 #    HISTORY_DAYS (365) days up to today straight into the tables (raw
 #    points; minute buckets of the last 90 days; hour and day buckets),
 #    then reads, at random projects, for HISTORY_SECONDS (10) each with
-#    wrk -c10: the whole range at step=1h and step=1d, and raw pages of
+#    wrk -cHISTORY_READERS (1): the whole range at step=1h and step=1d, and raw pages of
 #    500 from random times. Bytes per point of each table, from the
 #    database's own accounting.
 # 2. Push rate (scripts/bench/push.lua, 50 connections) of this build and,
@@ -22,6 +22,10 @@ PROJECTS=${HISTORY_PROJECTS:-100}
 DAYS=${HISTORY_DAYS:-365}
 SECS=${HISTORY_SECONDS:-10}
 PUSH_SECS=${BENCH_SECONDS:-20}
+# Concurrent readers: 1 is the latency one dashboard sees.
+READERS=${HISTORY_READERS:-1}
+# Which sections to run.
+PARTS=${HISTORY_PARTS:-reads pushes sweep}
 PG_BASE=${KOI_BENCH_PG_BASE:-postgres://postgres@127.0.0.1:5432}
 KOI=${KOI_BIN:-target/release/koi}
 BASE=${KOI_BASE_BIN:-}
@@ -70,7 +74,6 @@ load() { # NAME URL PORT SQL_CLIENT...: projects via the API, points via SQL
   echo "loaded $name in $((SECONDS - started)) s" >&2
 }
 
-read_rows=()
 reads() { # NAME PORT
   local base="http://127.0.0.1:$2" range
   range="from=$(date -u -d "@$(( END / 1000000 - DAYS * 86400 ))" +%FT%TZ)&to=$(date -u -d "@$(( END / 1000000 ))" +%FT%TZ)"
@@ -81,7 +84,7 @@ reads() { # NAME PORT
               "raw page of 500 from a random time|/v1/projects/h%d/index/history?limit=500&from=%s"; do
     local label=${what%%|*} path=${what#*|}
     read -r rps p50 p99 _ bad < <(PATH_TEMPLATE=$path PROJECTS=$PROJECTS RAW_FROM=$((END - MINUTES * 60000000)) \
-      RAW_SPAN=$((MINUTES * 60000000 - 86400000000)) run_wrk "$base" "$SECS" 10 scripts/bench/history.lua)
+      RAW_SPAN=$((MINUTES * 60000000 - 86400000000)) run_wrk "$base" "$SECS" "$READERS" scripts/bench/history.lua)
     read_rows+=("| $1 | $label | $rps | $p50 | $p99 | $bad |")
   done
 }
@@ -104,7 +107,7 @@ sizes_pg() { # URL
     done
 }
 
-push_rows=()
+
 pushes() { # NAME BINARY DB_URL PORT
   KOI=$2 start_koi "push-$1" "$3" "$4" "${FOREVER[@]}"
   post "http://127.0.0.1:$4/v1/projects" "$(project_json bench)"
@@ -117,9 +120,13 @@ pushes() { # NAME BINARY DB_URL PORT
   stop_koi
 }
 
+wants() { [[ " $PARTS " == *" $1 "* ]]; }
+read_rows=() push_rows=() sqlite_sizes='' pg_sizes='' s_rps=- s_p50=- s_p99=- s_bad=- before=0 after=0
+
 # --- 1. reads over a year, sizes ------------------------------------------------
 FLOAT=REAL SERIES="(WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < $MINUTES - 1) SELECT i FROM m) AS m"
 load SQLite "sqlite://$work/history.db?mode=rwc" 18311 sqlite3 "$work/history.db"
+if wants reads; then
 start_koi SQLite "sqlite://$work/history.db?mode=rwc" 18311 "${FOREVER[@]}"
 reads SQLite 18311
 stop_koi
@@ -133,9 +140,10 @@ start_koi PostgreSQL "$PG_BASE/$pg_db" 18312 "${FOREVER[@]}"
 reads PostgreSQL 18312
 stop_koi
 pg_sizes=$(sizes_pg "$PG_BASE/$pg_db")
+fi
 
 # --- 2. push rate with rollups maintained (and without, if given) --------------
-for build in "with rollups|$KOI" ${BASE:+"before rollups|$BASE"}; do
+wants pushes && for build in "with rollups|$KOI" ${BASE:+"before rollups|$BASE"}; do
   label=${build%%|*} bin=${build#*|}
   pushes "SQLite, $label" "$bin" "sqlite://$work/push-${label// /-}.db?mode=rwc" 18313
   psql "$PG_BASE/test" -qc "DROP DATABASE IF EXISTS ${pg_db}_push WITH (FORCE)" -qc "CREATE DATABASE ${pg_db}_push"
@@ -143,12 +151,14 @@ for build in "with rollups|$KOI" ${BASE:+"before rollups|$BASE"}; do
 done
 
 # --- 3. pushes at ~5,000/s during a retention sweep (SQLite) ------------------
+if wants sweep; then
 loaded_points="SELECT COUNT(*) FROM results WHERE project_id IN (SELECT id FROM projects WHERE code LIKE 'h%')"
 before=$(sqlite3 "$work/history.db" "$loaded_points")
 start_koi sweep "sqlite://$work/history.db?mode=rwc" 18315 KOI__RETENTION__RAW=30d KOI__RETENTION__SWEEP_MS=1000
 read -r s_rps s_p50 s_p99 _ s_bad < <(DELAY_MS=10 run_wrk http://127.0.0.1:18315 "$SECS" 50 scripts/bench/push_paced.lua)
 stop_koi
 after=$(sqlite3 "$work/history.db" "$loaded_points")
+fi
 
 {
   echo "# History at scale"
@@ -156,7 +166,7 @@ after=$(sqlite3 "$work/history.db" "$loaded_points")
   echo "Measured by \`scripts/bench-history.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the end;"
   echo "$PROJECTS projects × one point a minute for $DAYS days ($((PROJECTS * MINUTES)) raw points), loaded into the tables."
   echo
-  echo "## Chart and page reads (wrk -c10, ${SECS}s each, random project)"
+  echo "## Chart and page reads (wrk -c$READERS, ${SECS}s each, random project)"
   echo
   echo "| backend | query | req/s | p50 ms | p99 ms | errors |"
   echo "|---|---|---|---|---|---|"

@@ -1,6 +1,6 @@
 //! The retention sweep of `koi serve`: deletes raw history and rollup
 //! buckets past their periods (`[retention]`, per-project overrides), a
-//! small batch per transaction with a yield between batches, so pushes
+//! small batch per transaction with a pause between batches, so pushes
 //! interleave with it. Every batch commits on its own and deletes only
 //! what is past its period at that moment, so killing the process at any
 //! point loses nothing that should be kept; the next sweep goes on.
@@ -62,8 +62,13 @@ pub async fn sweep(
     Ok(deleted)
 }
 
+/// Pause between two batches. On SQLite a batch holds the one write lock:
+/// without a pause, pushes queued behind the sweep waited for seconds (a
+/// year of history swept while pushing 5,000/s, measured).
+const PAUSE: Duration = Duration::from_millis(20);
+
 /// Runs `step` (one batch) until it deletes nothing or `stop` turns true,
-/// yielding between batches.
+/// pausing between batches.
 async fn drain<F, Fut>(stop: &watch::Receiver<bool>, step: F) -> Result<u64, DbErr>
 where
     F: Fn() -> Fut,
@@ -76,7 +81,7 @@ where
             break;
         }
         total += deleted;
-        tokio::task::yield_now().await;
+        tokio::time::sleep(PAUSE).await;
     }
     Ok(total)
 }
