@@ -56,7 +56,7 @@ stop_koi() { # the newest koi started
 }
 
 run_wrk() { # URL SECONDS CONNECTIONS LUA → "req_per_s p50_ms p99_ms completed errors"
-  wrk -t2 -c"$3" -d"$2s" --latency -s "$4" "$1" >"$work/wrk.out" 2>&1
+  wrk -t"$(( $3 < 2 ? $3 : 2 ))" -c"$3" -d"$2s" --latency -s "$4" "$1" >"$work/wrk.out" 2>&1
   python3 scripts/bench/wrk_summary.py "$work/wrk.out"
 }
 
