@@ -13,6 +13,8 @@
 # Scorer: criterion micro-benchmark, nanoseconds per indicator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
 CONNECTIONS=${BENCH_CONNECTIONS:-50}
 PULL_SECONDS=${PULL_SECONDS:-30}
@@ -24,15 +26,7 @@ for p in wrk prometheus-pushgateway curl sqlite3 postgresql-client python3; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if ((${#need[@]})); then
-  apt-get update -qq
-  # Without systemd, Debian starts a packaged daemon through invoke-rc.d
-  # unless policy-rc.d says no: the benchmark starts its own Pushgateway.
-  added_policy=false
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added_policy=true
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-  if $added_policy; then rm -f /usr/sbin/policy-rc.d; fi
+  apt_install "${need[@]}"
 fi
 cargo build --release --quiet --bin koi --example bench_server
 KOI=target/release/koi

@@ -14,6 +14,8 @@
 # prints each check; this script exits non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 export DEBIAN_FRONTEND=noninteractive CARGO_TERM_COLOR=never
 SECS=${CLUSTER_SECS:-60}
 LEASE=5
@@ -26,15 +28,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v runuser >/dev/null || need+=(util-linux)
 if ((${#need[@]})); then
   pkgs=("${need[@]/psql/postgresql-client}")
-  apt-get update -qq
-  # Without systemd, Debian starts packaged daemons unless policy-rc.d says
-  # no; this script starts its own instances.
-  added_policy=false
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added_policy=true
-  fi
-  apt-get install -y -qq "${pkgs[@]}" >/dev/null
-  if $added_policy; then rm -f /usr/sbin/policy-rc.d; fi
+  apt_install "${pkgs[@]}"
 fi
 pg_bin=$(dirname "$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -1)")
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)

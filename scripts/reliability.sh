@@ -16,6 +16,8 @@
 # namespace with only loopback. Logs of the last run: target/reliability/logs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
 export DEBIAN_FRONTEND=noninteractive CARGO_TERM_COLOR=never
 CRASH_RUNS=${CRASH_RUNS:-3}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
@@ -35,15 +37,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v unshare >/dev/null && command -v runuser >/dev/null || need+=(util-linux)
 command -v ip >/dev/null || need+=(iproute2)
 if ((${#need[@]})); then
-  apt-get update -qq
-  # Without systemd, Debian starts a packaged server through invoke-rc.d unless
-  # policy-rc.d says no; the suite starts the PostgreSQL it needs itself.
-  added_policy=false
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added_policy=true
-  fi
-  apt-get install -y -qq "${need[@]}" >/dev/null
-  if $added_policy; then rm -f /usr/sbin/policy-rc.d; fi
+  apt_install "${need[@]}"
 fi
 pg_bin=$(dirname "$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -1)")
 
