@@ -198,12 +198,7 @@ async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection
 /// flight finish. SIGINT (Ctrl-C at a terminal), or a second signal, skips
 /// the drain.
 async fn stop_on_signal(server: ServerHandle, draining: api::Draining, drain: Duration) {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-    let terminated = tokio::select! {
-        _ = term.recv() => true,
-        _ = tokio::signal::ctrl_c() => false,
-    };
-    if terminated && !drain.is_zero() {
+    if shutdown_signal().await && !drain.is_zero() {
         draining.start();
         tracing::info!(secs = drain.as_secs(), "stopping: draining connections first ([server] drain_secs)");
         tokio::select! {
@@ -214,10 +209,11 @@ async fn stop_on_signal(server: ServerHandle, draining: api::Draining, drain: Du
     server.stop(true).await;
 }
 
-async fn shutdown_signal() {
+/// Waits for SIGTERM (true) or SIGINT (false).
+async fn shutdown_signal() -> bool {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => true,
+        _ = tokio::signal::ctrl_c() => false,
     }
 }
