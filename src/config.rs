@@ -43,7 +43,7 @@ pub struct DatabaseSettings {
     /// Also how long a request waits for a pooled connection: while the
     /// database is down, requests fail with 503 after this, not hang.
     pub connect_timeout_secs: u64,
-    /// Writer tasks that group-commit ingests; 0 = 1 on SQLite, 4 on PostgreSQL.
+    /// Writer tasks that group-commit ingests (0 counts as 1).
     pub writers: usize,
     /// Most pushes committed in one transaction.
     pub max_batch: usize,
@@ -171,7 +171,7 @@ impl Default for DatabaseSettings {
             url: "sqlite://koi.db?mode=rwc".into(),
             max_connections: 16,
             connect_timeout_secs: 3,
-            writers: 0,
+            writers: 1,
             max_batch: 1000,
             recompute_batch: 1000,
             upkeep_tick_ms: 1000,

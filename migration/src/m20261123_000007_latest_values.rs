@@ -6,7 +6,7 @@ use crate::columns::{belongs_to_project, big, drop_table, float};
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum LatestValues {
+pub enum LatestValues {
     Table,
     ProjectId,
     IndicatorKey,
@@ -19,19 +19,7 @@ enum LatestValues {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(LatestValues::Table)
-                    .col(big(LatestValues::ProjectId))
-                    .col(ColumnDef::new(LatestValues::IndicatorKey).string_len(64).not_null())
-                    .col(float(LatestValues::Value))
-                    .col(big(LatestValues::ObservedAt))
-                    .primary_key(Index::create().col(LatestValues::ProjectId).col(LatestValues::IndicatorKey))
-                    .foreign_key(&mut belongs_to_project(LatestValues::Table, LatestValues::ProjectId))
-                    .to_owned(),
-            )
-            .await?;
+        create_table(manager).await?;
         // Databases created before this table: derive it from the history
         // (latest observed_at, ties to the last received).
         manager
@@ -50,4 +38,21 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_table(manager, LatestValues::Table).await
     }
+}
+
+/// The table as this migration made it (a later one's `down` makes it again).
+pub async fn create_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table(LatestValues::Table)
+                .col(big(LatestValues::ProjectId))
+                .col(ColumnDef::new(LatestValues::IndicatorKey).string_len(64).not_null())
+                .col(float(LatestValues::Value))
+                .col(big(LatestValues::ObservedAt))
+                .primary_key(Index::create().col(LatestValues::ProjectId).col(LatestValues::IndicatorKey))
+                .foreign_key(&mut belongs_to_project(LatestValues::Table, LatestValues::ProjectId))
+                .to_owned(),
+        )
+        .await
 }

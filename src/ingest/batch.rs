@@ -113,17 +113,18 @@ pub(super) async fn commit(
             done.insert(code, history::run(&txn, state, w, now, budget).await?);
         }
     }
-    let latest: HashMap<i64, &HashMap<String, Latest>> =
-        states.values().flatten().map(|s| (s.project.id, &s.latest)).collect();
-    let mut changed: Vec<(i64, &String, &Latest)> = Vec::new();
+    let mut changed: Vec<(i64, &HashMap<String, Latest>)> = Vec::new();
     let (mut result_projects, mut results) = (Vec::new(), Vec::new());
     for (code, d) in done.iter_mut() {
-        let id = states[code].as_ref().expect("worked on").project.id;
-        changed.extend(d.touched.iter().filter_map(|k| Some((id, k, latest[&id].get(k)?))));
+        let state = states[code].as_ref().expect("worked on");
+        let id = state.project.id;
+        if !d.touched.is_empty() {
+            changed.push((id, &state.latest));
+        }
         result_projects.extend(std::iter::repeat_n(id, d.rows.len()));
         results.append(&mut d.rows);
     }
-    let mut rows = vec![store::latest_rows(&changed), store::result_rows(&result_projects, &results)];
+    let mut rows = vec![store::latest_rows(changed), store::result_rows(&result_projects, &results)];
     if !reads_back {
         rows.push(store::observation_rows(&observations, None));
     }

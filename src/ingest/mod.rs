@@ -17,7 +17,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::DatabaseSettings;
@@ -160,14 +160,10 @@ const QUEUE: usize = 4096;
 impl Ingestor {
     /// Starts the writer tasks on their own connections (see
     /// `store::connect_ingest`). SQLite has one writer at a time anyway; on
-    /// PostgreSQL several writers commit in parallel, each project always
-    /// going to the same writer so its pushes stay in order.
+    /// PostgreSQL several writers may commit in parallel, each project
+    /// always going to the same writer so its pushes stay in order.
     pub async fn start(db: &DatabaseConnection, settings: &DatabaseSettings) -> Result<Self, DbErr> {
-        let count = match (settings.writers, db.get_database_backend()) {
-            (0, DbBackend::Sqlite) => 1,
-            (0, _) => 4,
-            (n, _) => n,
-        };
+        let count = settings.writers.max(1);
         let (own, flush) = store::connect_ingest(settings, db, count as u32).await?;
         let writers: Vec<mpsc::Sender<Job>> = (0..count)
             .map(|n| {

@@ -42,9 +42,12 @@ pub(super) fn options(settings: &DatabaseSettings, connections: u32, role: Role)
                 .synchronous(sync)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
-                // 64 MiB of page cache per connection: index pages stay hot
-                // under write load.
-                .pragma("cache_size", "-65536")
+                // 64 MiB of page cache per reading connection: index pages
+                // stay hot. The writer touches the newest pages of each
+                // index only, and SQLite may scan a connection's whole cache
+                // at commit: with 8 MiB, pushes spread over 1,000 projects
+                // took 8 % less CPU.
+                .pragma("cache_size", if role == Role::Ingest { "-8192" } else { "-65536" })
                 // Rows cross from SQLite's thread to ours through a channel;
                 // a deep one lets a page of history go across in a few
                 // wake-ups instead of one per 50 rows.

@@ -12,6 +12,7 @@ mod imports;
 mod jobs;
 mod json;
 mod keys;
+mod latest;
 mod newest;
 mod observations;
 mod outbox;
@@ -39,10 +40,9 @@ pub use jobs::{
     JobView, Pending, advance, find_job, note_failure, pending_job, project_jobs, projects_with_jobs, widen,
 };
 pub use keys::{ApiKey, NewKey, find_active_key, insert_key, list_keys, revoke_key};
+pub use latest::{latest_rows, latest_values};
 pub use newest::{IndexNow, newest_points};
-pub use observations::{
-    NewObservations, Observation, latest_rows, latest_values, observation_history, observation_rows,
-};
+pub use observations::{NewObservations, Observation, observation_history, observation_rows};
 pub use outbox::{
     Delivery, NewDelivery, claim_delivery, enqueue, mark_delivered, mark_failed, oldest_undelivered, undelivered,
 };

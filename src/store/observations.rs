@@ -7,11 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::bulk::{Insert, Rows};
-use super::entity::{latest_value, observation_set};
+use super::entity::observation_set;
 use super::imports::visible;
 use super::time::serialize_rfc3339;
-use super::{Cursor, Page, PageRequest, from_micros, to_micros};
-use crate::domain::Latest;
+use super::{Cursor, Page, PageRequest, from_micros};
 
 /// One stored value of one indicator.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -64,31 +63,6 @@ fn readings(values: &[(String, f64)]) -> String {
     let map: serde_json::Map<String, serde_json::Value> =
         values.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(*v))).collect();
     serde_json::Value::Object(map).to_string()
-}
-
-/// Each indicator's latest observation: newest `observed_at`, ties to the
-/// last received.
-pub async fn latest_values(db: &impl ConnectionTrait, project_id: i64) -> Result<HashMap<String, Latest>, DbErr> {
-    let rows = latest_value::Entity::find().filter(latest_value::Column::ProjectId.eq(project_id)).all(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.indicator_key, Latest { value: r.value, observed_at: from_micros(r.observed_at) }))
-        .collect())
-}
-
-/// The rows replacing the given latest values, as (project id, key,
-/// latest), for `store::insert_all`; the caller holds the projects' locks,
-/// so what it computed is authoritative.
-pub fn latest_rows(latest: &[(i64, &String, &Latest)]) -> Rows<'static> {
-    let rows = latest
-        .iter()
-        .map(|(project_id, key, l)| {
-            vec![(*project_id).into(), key.as_str().into(), l.value.into(), to_micros(l.observed_at).into()]
-        })
-        .collect();
-    const UPSERT: &str = "ON CONFLICT (project_id, indicator_key) DO UPDATE SET value = excluded.value, observed_at = excluded.observed_at";
-    const COLUMNS: &[&str] = &["project_id", "indicator_key", "value", "observed_at"];
-    Rows { insert: Insert { table: "latest_values", columns: COLUMNS, suffix: UPSERT }, rows }
 }
 
 pub async fn observation_history(

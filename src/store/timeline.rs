@@ -212,17 +212,21 @@ pub async fn delete_points(
 /// and before `now`: the sweep writes those points.
 pub async fn stale_projects(db: &impl ConnectionTrait, now: i64) -> Result<Vec<String>, DbErr> {
     let backend = db.get_database_backend();
-    let param = if backend == sea_orm::DbBackend::Postgres { "$1" } else { "?" };
+    // Each latest value as (key, observed_at) rows.
+    let (param, latest, observed_at) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "json_each(pl.readings::json)", "(lv.value->>1)::int8"),
+        _ => ("?", "json_each(pl.readings)", "json_extract(lv.value, '$[1]')"),
+    };
     // stale_at = observed_at + max_age + 1 µs; due when stale_at <= now and
     // after the newest point (no point: nothing computed yet, nothing due).
     // Ages past ~285 years never come (and would overflow the sum).
     let sql = format!(
         "SELECT DISTINCT code FROM (SELECT p.code AS code, \
-         CASE WHEN i.max_age_secs <= 9000000000 THEN lv.observed_at + i.max_age_secs * 1000000 END AS aged, \
-         (SELECT MAX(r.at) FROM results r WHERE r.project_id = lv.project_id) AS newest \
-         FROM latest_values lv \
-         JOIN indicators i ON i.project_id = lv.project_id AND i.key = lv.indicator_key \
-         JOIN projects p ON p.id = lv.project_id \
+         CASE WHEN i.max_age_secs <= 9000000000 THEN {observed_at} + i.max_age_secs * 1000000 END AS aged, \
+         (SELECT MAX(r.at) FROM results r WHERE r.project_id = pl.project_id) AS newest \
+         FROM project_latest pl CROSS JOIN {latest} AS lv \
+         JOIN indicators i ON i.project_id = pl.project_id AND i.key = lv.key \
+         JOIN projects p ON p.id = pl.project_id \
          WHERE i.max_age_secs IS NOT NULL) AS due \
          WHERE aged < {param} AND aged >= newest"
     );

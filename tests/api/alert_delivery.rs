@@ -12,7 +12,10 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::alerts::{SECRET, alerting_app, event_time, low_index_rule, notifications, receiver, wait_for};
-use crate::helpers::{Backend, TestApp, expect, free_port, fresh_database, koi_serve, plain_project, wait_until_up};
+use crate::helpers::{
+    Backend, TestApp, expect, free_port, fresh_database, koi_serve, log_file, plain_project, wait_until_serving,
+    wait_until_up,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -80,14 +83,17 @@ async fn a_kill_9_before_delivery_only_delays_it(backend: Backend) {
     let receiver_port = free_port();
     let config = config_with_hook(files.path(), &format!("http://127.0.0.1:{receiver_port}/hook"), 250);
     let port = free_port();
-    let start =
-        || koi_serve(&db_url, port, &[], Stdio::null()).arg("--config").arg(&config).spawn().expect("start koi");
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
+    let start = |run: &str| {
+        let log = files.path().join(format!("koi-{run}.log"));
+        let koi = koi_serve(&db_url, port, &[], log_file(&log)).arg("--config").arg(&config).spawn();
+        (koi.expect("start koi"), log)
+    };
     let app = TestApp::at(&base);
 
-    let mut koi = start();
-    wait_until_up(&client, &format!("{base}/health")).await;
+    let (mut koi, log) = start("first");
+    wait_until_serving(&client, &format!("{base}/health"), &mut koi, &log).await;
     app.create_project(plain_project("p")).await;
     expect(app.post("/v1/projects/p/alerts", &low_index_rule()).await, reqwest::StatusCode::CREATED).await;
     app.push(json!({"project": "p", "values": {"a": 10, "b": 10}})).await;
@@ -102,8 +108,8 @@ async fn a_kill_9_before_delivery_only_delays_it(backend: Backend) {
     koi.kill().expect("kill -9");
     koi.wait().ok();
     let hooks = receiver_on(receiver_port).await;
-    let mut koi = start();
-    wait_until_up(&client, &format!("{base}/health")).await;
+    let (mut koi, log) = start("restarted");
+    wait_until_serving(&client, &format!("{base}/health"), &mut koi, &log).await;
     let got = wait_for(&hooks, 1).await;
     koi.kill().ok();
     koi.wait().ok();

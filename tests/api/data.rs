@@ -2,7 +2,10 @@ use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, close, error_fields, expect, expect_problem, plain_project, spawn_app};
+use crate::helpers::{
+    Backend, close, error_fields, expect, expect_problem, fresh_database, plain_project, spawn_app, spawn_with,
+    test_settings,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -130,4 +133,38 @@ async fn concurrent_pushes_never_produce_a_result_missing_an_acknowledged_value(
         coverages.iter().enumerate().all(|(i, c)| *c >= (i + 1) as f64 / 24.0 - 1e-9),
         "each push saw every earlier one: {coverages:?}"
     );
+}
+
+/// Several writers commit in parallel on PostgreSQL (`[database] writers`);
+/// each project's pushes still go through one of them, in order.
+#[tokio::test]
+async fn several_writers_on_postgres_keep_every_projects_pushes_in_order() {
+    let (url, dir) = fresh_database(Backend::Postgres).await;
+    let mut settings = test_settings(&url);
+    settings.database.writers = 3;
+    let app = spawn_with(settings, dir).await;
+    let codes: Vec<String> = (0..6).map(|n| format!("w{n}")).collect();
+    for code in &codes {
+        app.create_project(json!({"code": code, "indicators": [{"key": "a", "weight": 100}]})).await;
+    }
+    let pushes = |code: &str| {
+        let app = &app;
+        let code = code.to_string();
+        async move {
+            for n in 0..20 {
+                let body = json!({"project": code, "ts": format!("2026-01-01T00:00:{n:02}Z"), "values": {"a": n}});
+                expect(app.post("/v1/data", &body).await, StatusCode::OK).await;
+            }
+        }
+    };
+    join_all(codes.iter().map(|code| pushes(code))).await;
+
+    for code in &codes {
+        let page = expect(app.get(&format!("/v1/projects/{code}/index/history?limit=100")).await, StatusCode::OK).await;
+        let values: Vec<f64> = page["items"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect();
+        let expected: Vec<f64> = (0..20).map(f64::from).collect();
+        assert_eq!(values, expected, "project {code}, in event-time order");
+        let indicators = expect(app.get(&format!("/v1/projects/{code}/indicators")).await, StatusCode::OK).await;
+        assert_eq!(indicators[0]["value"], 19.0, "{indicators}");
+    }
 }

@@ -236,6 +236,34 @@ pub async fn wait_until_up(client: &reqwest::Client, url: &str) {
     panic!("{url} did not come up within 10 s");
 }
 
+/// Where a server process started by a test writes its log, so that a
+/// failure can show it.
+pub fn log_file(path: &std::path::Path) -> Stdio {
+    Stdio::from(std::fs::File::create(path).expect("create the log file"))
+}
+
+/// Waits for the server process `child` to answer `url` with a success; if
+/// it exits or has not answered within 30 s, fails showing its log.
+pub async fn wait_until_serving(client: &reqwest::Client, url: &str, child: &mut Child, log: &std::path::Path) {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Some(status) = child.try_wait().expect("the server's status") {
+            panic!("the server exited ({status}) before answering {url}; its log:\n{}", read_log(log));
+        }
+        if let Ok(r) = client.get(url).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not come up within 30 s; the server's log:\n{}", read_log(log));
+}
+
+fn read_log(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| format!("(unreadable: {e})"))
+}
+
 pub fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
 }

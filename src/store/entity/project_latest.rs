@@ -1,14 +1,12 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "latest_values")]
+#[sea_orm(table_name = "project_latest")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub project_id: i64,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub indicator_key: String,
-    pub value: f64,
-    pub observed_at: i64,
+    /// `{"key": [value, observed_at µs], ...}`.
+    pub readings: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

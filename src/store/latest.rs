@@ -1,0 +1,42 @@
+//! Each project's latest value of every indicator, kept by the ingest
+//! transaction in one row per project so that scoring reads one row
+//! instead of searching the history, and a push writes one row instead of
+//! one per indicator.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+
+use super::bulk::{Insert, Rows};
+use super::entity::project_latest;
+use super::{from_micros, to_micros};
+use crate::domain::Latest;
+
+/// Each indicator's latest observation: newest `observed_at`, ties to the
+/// last received.
+pub async fn latest_values(db: &impl ConnectionTrait, project_id: i64) -> Result<HashMap<String, Latest>, DbErr> {
+    let Some(row) = project_latest::Entity::find_by_id(project_id).one(db).await? else {
+        return Ok(HashMap::new());
+    };
+    let readings: HashMap<String, (f64, i64)> = serde_json::from_str(&row.readings)
+        .map_err(|e| DbErr::Custom(format!("unreadable latest values of project {project_id}: {e}")))?;
+    Ok(readings.into_iter().map(|(key, (value, at))| (key, Latest { value, observed_at: from_micros(at) })).collect())
+}
+
+/// The rows replacing the latest values of the given projects, for
+/// `store::insert_all`; the caller holds the projects' locks, so what it
+/// computed is authoritative.
+pub fn latest_rows<'a>(latest: impl IntoIterator<Item = (i64, &'a HashMap<String, Latest>)>) -> Rows<'static> {
+    let rows = latest
+        .into_iter()
+        .map(|(project_id, values)| {
+            let readings: serde_json::Map<String, serde_json::Value> = values
+                .iter()
+                .map(|(key, l)| (key.clone(), serde_json::json!([l.value, to_micros(l.observed_at)])))
+                .collect();
+            vec![project_id.into(), serde_json::Value::Object(readings).to_string().into()]
+        })
+        .collect();
+    const UPSERT: &str = "ON CONFLICT (project_id) DO UPDATE SET readings = excluded.readings";
+    Rows { insert: Insert { table: "project_latest", columns: &["project_id", "readings"], suffix: UPSERT }, rows }
+}
