@@ -1,7 +1,8 @@
 //! Background upkeep of every project's history: runs pending recompute
 //! jobs a chunk at a time, and writes the point of each value that turns
-//! stale (the instant it does, within a tick of it happening), and tidies
-//! the rows of finished or abandoned imports.
+//! stale (the instant it does, within a tick of it happening), tidies
+//! the rows of finished or abandoned imports, and builds the rollups of
+//! history stored before they existed.
 
 use std::time::Duration;
 
@@ -54,5 +55,7 @@ async fn pass(db: &DatabaseConnection, ingestor: &Ingestor, stop: &watch::Receiv
     }
     // Small batches: other writes go on between them.
     while !*stop.borrow() && store::tidy_imports(db, TIDY_BATCH).await? > 0 {}
+    // Rollups of history from before they existed, a day per transaction.
+    while !*stop.borrow() && store::backfill_rollups(db).await? {}
     Ok(())
 }

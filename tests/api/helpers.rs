@@ -71,6 +71,11 @@ pub fn test_settings(db_url: &str) -> Settings {
     // Wiremock sources listen on 127.0.0.1; keys stay off on this loopback
     // bind unless a test turns them on.
     settings.autopull.allow_loopback = true;
+    // Tests write history dated in the past; retention tests sweep it
+    // themselves with a clock of their choosing.
+    settings.retention.raw = "0".into();
+    settings.retention.minute = "0".into();
+    settings.retention.hour = "0".into();
     settings
 }
 

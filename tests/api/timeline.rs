@@ -201,9 +201,9 @@ fn reference(pushes: &Generated) -> Vec<(String, f64)> {
         .collect()
 }
 
-/// One server per backend for every generated case, on a runtime that
-/// outlives each case.
-fn shared(backend: Backend) -> &'static TestApp {
+/// One server per backend for every generated case (of this module's
+/// property tests and others'), on a runtime that outlives each case.
+pub fn shared(backend: Backend) -> &'static TestApp {
     static APPS: OnceLock<[TestApp; 2]> = OnceLock::new();
     let apps = APPS.get_or_init(|| {
         runtime().block_on(async { [spawn_app(Backend::Sqlite).await, spawn_app(Backend::Postgres).await] })
@@ -211,7 +211,7 @@ fn shared(backend: Backend) -> &'static TestApp {
     &apps[if backend == Backend::Sqlite { 0 } else { 1 }]
 }
 
-fn runtime() -> &'static tokio::runtime::Runtime {
+pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
 }

@@ -13,4 +13,7 @@ pub mod latest_value;
 pub mod observation_set;
 pub mod project;
 pub mod result;
+pub mod retention;
+pub mod rollup;
+pub mod rollup_backfill;
 pub mod source;
