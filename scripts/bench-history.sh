@@ -11,9 +11,11 @@
 #    wrk -cHISTORY_READERS (1): the whole range at step=1h and step=1d, and raw pages of
 #    500 from random times. Bytes per point of each table, from the
 #    database's own accounting.
-# 2. Push rate (scripts/bench/push.lua, 50 connections) of this build and,
-#    if KOI_BASE_BIN names one, of a build without rollups, on empty
-#    databases.
+# 2. Push rate (scripts/bench/push.lua, 50 connections, BENCH_SECONDS
+#    (75) per run: long enough for the rollup builder's first pass at a
+#    minute) and the server's CPU per push, of this build and, if
+#    KOI_BASE_BIN names one, of a build without rollups, alternated
+#    (base, this, base, this: PUSH_ROUNDS of 2) on empty databases.
 # 3. Pushes at about 5,000/s (push_paced.lua) for HISTORY_SECONDS while the
 #    retention sweep (raw = 30d) deletes the loaded year on SQLite.
 set -euo pipefail
@@ -21,7 +23,8 @@ cd "$(dirname "$0")/.."
 PROJECTS=${HISTORY_PROJECTS:-100}
 DAYS=${HISTORY_DAYS:-365}
 SECS=${HISTORY_SECONDS:-10}
-PUSH_SECS=${BENCH_SECONDS:-20}
+PUSH_SECS=${BENCH_SECONDS:-75}
+ROUNDS=${PUSH_ROUNDS:-2}
 # Concurrent readers: 1 is the latency one dashboard sees.
 READERS=${HISTORY_READERS:-1}
 # Which sections to run.
@@ -108,15 +111,30 @@ sizes_pg() { # URL
 }
 
 
+cpu_ticks() { # PID → user + system time so far, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+push_run() { # LABEL PORT [VAR=VALUE...]: one wrk run, with the server's CPU per push
+  local label=$1 port=$2 pid=${pids[-1]} before rps p50 p99 completed bad
+  shift 2
+  before=$(cpu_ticks "$pid")
+  read -r rps p50 p99 completed bad < <(
+    for setting in "$@"; do export "${setting?}"; done
+    run_wrk "http://127.0.0.1:$port" "$PUSH_SECS" 50 scripts/bench/push.lua
+  )
+  local us
+  us=$(python3 -c "print(f'{($(cpu_ticks "$pid") - $before) * 1e6 / $(getconf CLK_TCK) / max($completed, 1):.0f}')")
+  push_rows+=("| $label | $rps | $p50 | $p99 | $bad | $us |")
+}
+
 pushes() { # NAME BINARY DB_URL PORT
   KOI=$2 start_koi "push-$1" "$3" "$4" "${FOREVER[@]}"
   post "http://127.0.0.1:$4/v1/projects" "$(project_json bench)"
-  read -r rps p50 p99 _ bad < <(run_wrk "http://127.0.0.1:$4" "$PUSH_SECS" 50 scripts/bench/push.lua)
-  push_rows+=("| $1, one project | $rps | $p50 | $p99 | $bad |")
-  # Spread over 1,000 projects: every push has buckets of its own to update.
+  push_run "$1, one project" "$4"
+  # Spread over 1,000 projects: every push locks its own.
   project_json $(seq -f 'm%g' 0 999) | while read -r line; do post "http://127.0.0.1:$4/v1/projects" "$line"; done
-  read -r rps p50 p99 _ bad < <(PROJECTS=1000 run_wrk "http://127.0.0.1:$4" "$PUSH_SECS" 50 scripts/bench/push.lua)
-  push_rows+=("| $1, 1,000 projects | $rps | $p50 | $p99 | $bad |")
+  push_run "$1, 1,000 projects" "$4" PROJECTS=1000
   stop_koi
 }
 
@@ -125,7 +143,9 @@ read_rows=() push_rows=() sqlite_sizes='' pg_sizes='' s_rps=- s_p50=- s_p99=- s_
 
 # --- 1. reads over a year, sizes ------------------------------------------------
 FLOAT=REAL SERIES="(WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < $MINUTES - 1) SELECT i FROM m) AS m"
+if wants reads || wants sweep; then
 load SQLite "sqlite://$work/history.db?mode=rwc" 18311 sqlite3 "$work/history.db"
+fi
 if wants reads; then
 start_koi SQLite "sqlite://$work/history.db?mode=rwc" 18311 "${FOREVER[@]}"
 reads SQLite 18311
@@ -143,11 +163,14 @@ pg_sizes=$(sizes_pg "$PG_BASE/$pg_db")
 fi
 
 # --- 2. push rate with rollups maintained (and without, if given) --------------
-wants pushes && for build in "with rollups|$KOI" ${BASE:+"before rollups|$BASE"}; do
-  label=${build%%|*} bin=${build#*|}
-  pushes "SQLite, $label" "$bin" "sqlite://$work/push-${label// /-}.db?mode=rwc" 18313
-  psql "$PG_BASE/test" -qc "DROP DATABASE IF EXISTS ${pg_db}_push WITH (FORCE)" -qc "CREATE DATABASE ${pg_db}_push"
-  pushes "PostgreSQL, $label" "$bin" "$PG_BASE/${pg_db}_push" 18314
+# Alternated, so that both builds see the same machine (it is shared).
+wants pushes && for round in $(seq "$ROUNDS"); do
+  for build in ${BASE:+"before rollups|$BASE"} "with rollups|$KOI"; do
+    label=${build%%|*} bin=${build#*|}
+    pushes "SQLite, $label, round $round" "$bin" "sqlite://$work/push-$round-${label// /-}.db?mode=rwc" 18313
+    psql "$PG_BASE/test" -qc "DROP DATABASE IF EXISTS ${pg_db}_push WITH (FORCE)" -qc "CREATE DATABASE ${pg_db}_push"
+    pushes "PostgreSQL, $label, round $round" "$bin" "$PG_BASE/${pg_db}_push" 18314
+  done
 done
 
 # --- 3. pushes at ~5,000/s during a retention sweep (SQLite) ------------------
@@ -181,8 +204,8 @@ fi
   echo
   echo "## Push: POST /v1/data, 10 values (wrk -c50, ${PUSH_SECS}s, empty database)"
   echo
-  echo "| build | pushes/s | p50 ms | p99 ms | errors |"
-  echo "|---|---|---|---|---|"
+  echo "| build | pushes/s | p50 ms | p99 ms | errors | koi CPU µs per push |"
+  echo "|---|---|---|---|---|---|"
   printf '%s\n' "${push_rows[@]}"
   echo
   echo "## Pushes during a retention sweep (SQLite, raw = 30d over the loaded year, ${SECS}s)"

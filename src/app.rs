@@ -97,6 +97,12 @@ impl Application {
         self.port
     }
 
+    /// The writers' handle, for driving background tasks (such as the
+    /// rollup builder) directly.
+    pub fn ingestor(&self) -> Ingestor {
+        self.ingestor.clone()
+    }
+
     /// Serves until SIGTERM/SIGINT (see `stop_on_signal`), then stops the
     /// in-process pull worker and lets its pulls finish.
     pub async fn run(self) -> anyhow::Result<()> {

@@ -54,8 +54,11 @@ pub struct DatabaseSettings {
     /// (late values, imports, rescores) or stores of an import; the rest is
     /// done in later ones.
     pub recompute_batch: u64,
-    /// How often `koi serve` runs pending recompute jobs and writes the
-    /// points of values that turned stale.
+    /// Most points the background rollup builder goes through in one
+    /// transaction (whole minutes, at least one).
+    pub rollup_batch: u64,
+    /// How often `koi serve` runs pending recompute jobs, writes the
+    /// points of values that turned stale and rolls up new history.
     pub upkeep_tick_ms: u64,
 }
 
@@ -218,6 +221,7 @@ impl Default for DatabaseSettings {
             writers: 0,
             max_batch: 1000,
             recompute_batch: 1000,
+            rollup_batch: 10_000,
             upkeep_tick_ms: 1000,
         }
     }

@@ -23,11 +23,10 @@ enum Rollups {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
-enum RollupBackfills {
+enum RollupProgress {
     Table,
     ProjectId,
-    Cursor,
-    EndAt,
+    BuiltTo,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -44,9 +43,11 @@ enum Retention {
 /// History rollups and retention. `rollups` pre-aggregates the index
 /// (`series` '') and each indicator (`series` = its key) per bucket of a
 /// tier (60, 3600, 86400 s): count, sum, min, max, first and last, which
-/// answer any step that is a multiple of a tier exactly. Stores from
-/// before this migration get theirs built after the first start, a day at
-/// a time, from `rollup_backfills` (readers use the raw points meanwhile).
+/// answer any step that is a multiple of a tier exactly. A background
+/// builder appends to them: `rollup_progress.built_to` (µs, minute-aligned)
+/// says every tier holds exactly the history before it; readers take the
+/// raw rows from there on. A project without a progress row (every one
+/// stored before this migration) has none built yet.
 /// `retention` holds a project's overrides of the configured periods
 /// (seconds, 0 = forever, NULL = the configured one) and how far its raw
 /// points have been deleted.
@@ -95,11 +96,10 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
-                    .table(RollupBackfills::Table)
-                    .col(big(RollupBackfills::ProjectId).primary_key())
-                    .col(big(RollupBackfills::Cursor))
-                    .col(big(RollupBackfills::EndAt))
-                    .foreign_key(&mut belongs_to_project(RollupBackfills::Table, RollupBackfills::ProjectId))
+                    .table(RollupProgress::Table)
+                    .col(big(RollupProgress::ProjectId).primary_key())
+                    .col(big(RollupProgress::BuiltTo))
+                    .foreign_key(&mut belongs_to_project(RollupProgress::Table, RollupProgress::ProjectId))
                     .to_owned(),
             )
             .await?;
@@ -118,25 +118,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // Every project with stored history gets its rollups built, from its
-        // first point or value to the newest one stored now; later writes
-        // maintain their own.
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "INSERT INTO rollup_backfills (project_id, cursor, end_at) \
-                 SELECT project_id, MIN(t), MAX(t) FROM ( \
-                 SELECT project_id, at AS t FROM results \
-                 UNION ALL SELECT project_id, observed_at AS t FROM observation_sets) AS times \
-                 GROUP BY project_id",
-            )
-            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_table(manager, Retention::Table).await?;
-        drop_table(manager, RollupBackfills::Table).await?;
+        drop_table(manager, RollupProgress::Table).await?;
         drop_table(manager, Rollups::Table).await
     }
 }

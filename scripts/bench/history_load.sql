@@ -29,3 +29,6 @@ UPDATE rollups SET
   first_value = CAST((((first_at - @START@) / 60000000) * 7919) % 1000 AS @FLOAT@) / 10,
   last_value = CAST((((last_at - @START@) / 60000000) * 7919) % 1000 AS @FLOAT@) / 10
 WHERE tier > 60000000;
+-- Rolled up to the end of the loaded year.
+INSERT INTO rollup_progress (project_id, built_to)
+SELECT id, @END@ FROM projects WHERE code LIKE 'h%';

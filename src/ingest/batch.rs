@@ -6,6 +6,7 @@ use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 
 use super::history::{self, Work};
 use super::states::{State, States};
+use super::writer::Limits;
 use super::{Done, Job, Push, RunUpdate, Task};
 use crate::domain::{FieldError, Latest};
 use crate::metrics::METRICS;
@@ -23,7 +24,7 @@ pub(super) async fn commit(
     db: &DatabaseConnection,
     jobs: &[Job],
     kept: &mut States,
-    budget: u64,
+    limits: &Limits,
 ) -> Result<Vec<Outcome>, DbErr> {
     let started = Instant::now();
     let txn = db.begin().await?;
@@ -41,6 +42,8 @@ pub(super) async fn commit(
     let mut begun: HashMap<usize, i64> = HashMap::new();
     // What changed in the histories, for their rollups.
     let mut changes = HistoryChanges::default();
+    // Projects whose rollups to build further.
+    let mut builds = Vec::new();
     for (n, job) in jobs.iter().enumerate() {
         let (pushes, source, run, import) = match &job.task {
             Task::Push { pushes, source, run } => (pushes, source.as_str(), run.as_ref(), None),
@@ -70,6 +73,11 @@ pub(super) async fn commit(
             }
             Task::Rescore { project, from, to } => {
                 work.entry(project).or_default().rescore = Some((*from, *to));
+                asked.push(Ok(Vec::new()));
+                continue;
+            }
+            Task::Rollup { project } => {
+                builds.push(project.as_str());
                 asked.push(Ok(Vec::new()));
                 continue;
             }
@@ -119,7 +127,7 @@ pub(super) async fn commit(
     let mut done: HashMap<&str, history::Done> = HashMap::new();
     for (code, w) in &work {
         if let Some(state) = states.get_mut(code).and_then(Option::as_mut) {
-            done.insert(code, history::run(&txn, state, w, now, budget).await?);
+            done.insert(code, history::run(&txn, state, w, now, limits.recompute_batch).await?);
         }
     }
     let latest: HashMap<i64, &HashMap<String, Latest>> =
@@ -141,7 +149,20 @@ pub(super) async fn commit(
     }
     rows.append(&mut staged);
     store::insert_all(&txn, rows).await?;
+    changes.built_to = states.values().flatten().filter_map(|s| Some((s.project.id, s.built_to?))).collect();
     store::update_rollups(&txn, &changes).await?;
+    // After the rows above: the builder reads them back.
+    let mut more: HashMap<&str, bool> = HashMap::new();
+    for code in builds {
+        if let Some(state) = states.get_mut(code).and_then(Option::as_mut) {
+            let (id, end) = (state.project.id, state.history_end);
+            let built = store::build_rollups(&txn, id, state.built_to, end, limits.rollup_batch).await?;
+            if let Some(built) = built {
+                state.built_to = Some(built.to);
+                more.insert(code, built.more);
+            }
+        }
+    }
     for (source_id, run, owner) in &runs {
         store::record_run(&txn, *source_id, run, owner.as_deref()).await?;
     }
@@ -170,6 +191,9 @@ pub(super) async fn commit(
         }
         if let Some(d) = job.task.projects().next().and_then(|code| done.get(code)) {
             (answer.job, answer.pending) = (d.job, d.pending);
+        }
+        if let Task::Rollup { project } = &job.task {
+            answer.pending = more.get(project.as_str()).copied().unwrap_or(false);
         }
         outcomes.push(Ok(answer));
     }

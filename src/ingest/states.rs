@@ -21,6 +21,8 @@ pub(super) struct State {
     pub pending: Option<Pending>,
     /// Raw history before this time (µs) may have been deleted by retention.
     pub raw_from: Option<i64>,
+    /// The rollups hold the history before this time (µs); None: nothing.
+    pub built_to: Option<i64>,
 }
 
 /// Projects kept between transactions; a writer with more starts afresh.
@@ -74,5 +76,6 @@ async fn load(txn: &impl ConnectionTrait, code: &str, lock: IngestLock) -> Resul
     let history_end = store::history_end(txn, lock.id).await?;
     let pending = store::pending_job(txn, lock.id).await?;
     let raw_from = store::raw_from(txn, lock.id).await?;
-    Ok(State { lock, project, latest, history_end, pending, raw_from })
+    let built_to = store::built_to(txn, lock.id).await?;
+    Ok(State { lock, project, latest, history_end, pending, raw_from, built_to })
 }

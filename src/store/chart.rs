@@ -1,15 +1,20 @@
 //! History in chart buckets: from the coarsest rollup tier that fits the
-//! buckets, with the raw rows only where the asked range cuts through a
-//! tier's bucket, or from the raw rows when no tier fits.
+//! buckets, up to the project's `built_to`, with the raw rows where the
+//! asked range cuts through a tier's bucket and from `built_to` on (not
+//! rolled up yet), or from the raw rows when no tier fits.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    AccessMode, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::entity::{observation_set, result, rollup_backfill};
+use super::entity::{observation_set, result};
 use super::imports::visible;
 use super::observations::{holding, reading};
+use super::rollup_build::built_to;
 use super::tier_read::tier_cells;
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, from_micros};
@@ -47,7 +52,7 @@ const CHUNK: u64 = 5_000;
 /// The buckets of `series` with points in the page's range, oldest first;
 /// `page.after` resumes at the bucket after the cursor.
 pub async fn chart(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     project_id: i64,
     series: Series<'_>,
     buckets: Buckets,
@@ -55,18 +60,21 @@ pub async fn chart(
     page: &PageRequest,
 ) -> Result<Page<Bucket>, DbErr> {
     let from = Ord::max(page.after.as_ref().map(|c| buckets.end(c.key)), page.from);
-    let range = (from, page.to);
-    // Until its rollups are built, a project's history is only raw.
-    let built = rollup_backfill::Entity::find_by_id(project_id).one(db).await?.is_none();
-    let tiers = TIERS.iter().rev().filter(|t| built && buckets.width() % **t == 0);
+    // The builder may commit between two reads: `built_to`, the rollups
+    // and the raw rows must come from one snapshot, or the history it
+    // just rolled up would be read twice, or not at all.
+    let txn = snapshot(db).await?;
+    let range = (from, page.to, built_to(&txn, project_id).await?);
+    let tiers = TIERS.iter().rev().filter(|t| buckets.width() % **t == 0);
     let mut answer = None;
     for tier in tiers.map(|t| Some(*t)).chain([None]) {
         let acc = Accumulator { buckets: &buckets, agg, out: Vec::new(), want: page.limit as usize + 2 };
-        answer = collect(db, project_id, series, tier, range, acc).await?;
+        answer = collect(&txn, project_id, series, tier, range, acc).await?;
         if answer.is_some() {
             break;
         }
     }
+    txn.commit().await?;
     let cells = answer.unwrap_or_default();
     Ok(page.finish(
         cells,
@@ -75,17 +83,29 @@ pub async fn chart(
     ))
 }
 
-/// Up to `limit + 1` whole buckets read from `tier` (raw rows: None), or
-/// None if a bucket of the tier straddles two chart buckets.
+/// A read-only transaction that sees one snapshot throughout (SQLite's
+/// transactions always do; its WAL keeps the snapshot of the first read).
+async fn snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await
+        }
+        _ => db.begin().await,
+    }
+}
+
+/// Up to `limit + 1` whole buckets of `[from, to)` read from `tier` (raw
+/// rows: None) before `built_to`, or None if a bucket of the tier
+/// straddles two chart buckets.
 async fn collect(
     db: &impl ConnectionTrait,
     project_id: i64,
     series: Series<'_>,
     tier: Option<i64>,
-    (from, to): (Option<i64>, Option<i64>),
+    (from, to, built_to): (Option<i64>, Option<i64>, Option<i64>),
     mut acc: Accumulator<'_>,
 ) -> Result<Option<Vec<(i64, Cell)>>, DbErr> {
-    for (tier, start, end) in segments(tier, from, to) {
+    for (tier, start, end) in segments(tier, from, to, built_to) {
         if !read(db, project_id, series, tier, (start, end), &mut acc).await? {
             return Ok(None);
         }
@@ -97,22 +117,30 @@ async fn collect(
     Ok(Some(acc.out))
 }
 
-/// Where to read `[from, to)` from: the tier's whole buckets, and the raw
-/// rows before the first and after the last of them.
-fn segments(tier: Option<i64>, from: Option<i64>, to: Option<i64>) -> Vec<(Option<i64>, Option<i64>, Option<i64>)> {
-    let Some(t) = tier else { return vec![(None, from, to)] };
+/// A source and the times it is read for: (tier or None for the raw rows,
+/// start, end).
+type Segment = (Option<i64>, Option<i64>, Option<i64>);
+
+/// Where to read `[from, to)` from: the tier's whole buckets before
+/// `built_to` (the one holding it has only what came before), and the raw
+/// rows before the first of them and from the end of the last on.
+fn segments(tier: Option<i64>, from: Option<i64>, to: Option<i64>, built_to: Option<i64>) -> Vec<Segment> {
+    let (Some(t), Some(built)) = (tier, built_to) else { return vec![(None, from, to)] };
     let lo = from.map(|f| floor_to(f + t - 1, t));
     let hi = to.map(|e| floor_to(e, t));
     if lo.zip(hi).is_some_and(|(lo, hi)| lo >= hi) {
         return vec![(None, from, to)];
     }
+    let mid = built.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX));
     let mut segments = Vec::with_capacity(3);
     if from != lo {
         segments.push((None, from, lo));
     }
-    segments.push((tier, lo, hi));
-    if to != hi {
-        segments.push((None, hi, to));
+    if lo.is_none_or(|lo| lo < mid) {
+        segments.push((tier, lo, Some(mid)));
+    }
+    if to.is_none_or(|to| mid < to) {
+        segments.push((None, Some(mid), to));
     }
     segments
 }

@@ -17,7 +17,8 @@ use super::entity::{observation_set, project, result, retention, rollup};
 use super::imports::visible;
 use super::jobs::pending_job;
 use super::projects::lock_project;
-use crate::domain::Overrides;
+use super::rollup_build::built_to;
+use crate::domain::{Overrides, TIERS, floor_to};
 
 /// Every project with its retention overrides (all None without a row).
 pub async fn retention_overrides(db: &impl ConnectionTrait) -> Result<Vec<(i64, String, Overrides)>, DbErr> {
@@ -64,13 +65,17 @@ pub async fn set_overrides(db: &impl ConnectionTrait, project_id: i64, o: Overri
 /// Deletes up to `batch` raw points and up to `batch` observation sets of
 /// the project from before `cutoff` (a UTC midnight), in one short
 /// transaction under the project's lock; how many rows went. A project
-/// whose history is being recomputed is left for a later sweep.
+/// whose history is being recomputed is left for a later sweep, and raw
+/// rows the builder has not rolled up yet stay whatever their age (the
+/// cutoff stops at the midnight before `built_to`).
 pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: u64) -> Result<u64, DbErr> {
     let txn = db.begin().await?;
     let Some(lock) = lock_project(&txn, code).await? else { return Ok(0) };
     if pending_job(&txn, lock.id).await?.is_some() {
         return Ok(0);
     }
+    let Some(built) = built_to(&txn, lock.id).await? else { return Ok(0) };
+    let cutoff = Ord::min(cutoff, floor_to(built, TIERS[2]));
     mark_raw_from(&txn, lock.id, cutoff).await?;
     let newest_before: Option<Option<i64>> = result::Entity::find()
         .select_only()

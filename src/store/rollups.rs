@@ -1,13 +1,14 @@
-//! Keeps the rollups of the index and of each indicator in step with the
-//! raw history, in the transaction that changes it. Appended points and
-//! observations are merged into their buckets (one upsert per
-//! transaction); a span whose points were rewritten (a late value's
-//! recompute, a rescore, a published import) has its buckets rebuilt from
-//! the stored rows: the minute tier from the raw rows, each coarser tier
-//! from the one below, so a rebuild reads at most the raw rows of the
-//! minutes it touches plus 60 and 24 rollup rows per hour and day.
+//! Keeps the rollups of the index and of each indicator equal to the raw
+//! history before each project's `built_to` (see `rollup_build`, which
+//! appends past it in the background), in the transaction that changes
+//! that history. Pushes append at or after `built_to` and write no rollup;
+//! what lands before it (a late value, the points a recompute rewrote, a
+//! published import) is merged in, or has its buckets rebuilt from the
+//! stored rows: the minute tier from the raw rows, each coarser tier from
+//! the one below, so a rebuild reads at most the raw rows of the minutes
+//! it touches plus 60 and 24 rollup rows per hour and day.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -46,10 +47,19 @@ pub struct HistoryChanges {
     /// New visible observations: project id, event time, key, value.
     pub observations: Vec<(i64, i64, String, f64)>,
     pub rewritten: Vec<Span>,
+    /// Each project's `built_to`; a project without one has no rollups.
+    pub built_to: HashMap<i64, i64>,
+}
+
+impl HistoryChanges {
+    /// Whether the rollups hold the history of the project at `at`.
+    fn rolled_up(&self, project_id: i64, at: i64) -> bool {
+        self.built_to.get(&project_id).is_some_and(|built| at < *built)
+    }
 }
 
 /// (project id, series, bucket start) → cell, in key order.
-type Cells = BTreeMap<(i64, String, i64), Cell>;
+pub(super) type Cells = BTreeMap<(i64, String, i64), Cell>;
 
 /// Brings the rollups of every tier up to date with `changes`, which the
 /// caller has already written to the raw tables in this transaction.
@@ -58,7 +68,7 @@ pub async fn update_rollups(txn: &impl ConnectionTrait, changes: &HistoryChanges
     let merge = merge_clause(txn.get_database_backend());
     let mut merges = Vec::new();
     for tier in TIERS {
-        let rebuilt: Vec<Span> = spans.iter().map(|s| aligned(s, tier)).collect();
+        let rebuilt: Vec<Span> = spans.iter().filter_map(|s| built_part(aligned(s, tier), changes)).collect();
         if !rebuilt.is_empty() {
             rebuild(txn, tier, &rebuilt).await?;
         }
@@ -99,19 +109,29 @@ fn aligned(span: &Span, tier: i64) -> Span {
     Span { from: floor_to(span.from, tier), to: floor_to(span.to, tier) + tier, ..*span }
 }
 
+/// The part of an aligned span before the project's `built_to`: the
+/// builder rolls up the rest when it gets there. The bucket holding
+/// `built_to` is rebuilt with what comes before it only.
+fn built_part(span: Span, changes: &HistoryChanges) -> Option<Span> {
+    let built = *changes.built_to.get(&span.project_id)?;
+    let span = Span { to: span.to.min(built), ..span };
+    (span.from < span.to).then_some(span)
+}
+
 fn inside(spans: &[Span], project_id: i64, kind: Kind, bucket: i64) -> bool {
     spans.iter().any(|s| s.project_id == project_id && s.kind == kind && s.from <= bucket && bucket < s.to)
 }
 
-/// The appended points and observations summed per bucket of `tier`,
-/// except in buckets being rebuilt (which read them from the raw rows).
+/// The appended points and observations before their project's
+/// `built_to`, summed per bucket of `tier`, except in buckets being rebuilt
+/// (which read them from the raw rows).
 fn appended(changes: &HistoryChanges, tier: i64, rebuilt: &[Span]) -> Cells {
     let mut cells = Cells::new();
     let points = changes.points.iter().map(|(p, at, v)| (Kind::Index, *p, "", *at, *v));
     let observations = changes.observations.iter().map(|(p, at, k, v)| (Kind::Indicators, *p, k.as_str(), *at, *v));
     for (kind, project_id, series, at, value) in points.chain(observations) {
         let bucket = floor_to(at, tier);
-        if inside(rebuilt, project_id, kind, bucket) {
+        if !changes.rolled_up(project_id, at) || inside(rebuilt, project_id, kind, bucket) {
             continue;
         }
         let point = Cell::point(at, value);
@@ -135,10 +155,7 @@ async fn rebuild(txn: &impl ConnectionTrait, tier: i64, spans: &[Span]) -> Resul
             None if kind == Kind::Index => raw_points(txn, &spans).await?,
             None => raw_observations(txn, &spans).await?,
         };
-        for (project_id, series, at, cell) in sources {
-            let key = (project_id, series, floor_to(at, tier));
-            cells.entry(key).and_modify(|c| c.merge(&cell)).or_insert(cell);
-        }
+        add_up(&mut cells, &sources, tier);
         rollup::Entity::delete_many()
             .filter(rollup::Column::Tier.eq(tier))
             .filter(series_of(kind))
@@ -149,9 +166,18 @@ async fn rebuild(txn: &impl ConnectionTrait, tier: i64, spans: &[Span]) -> Resul
     insert_all(txn, vec![rows(tier, cells, "")]).await
 }
 
-type Source = Vec<(i64, String, i64, Cell)>;
+/// (project id, series, time, cell) in time order.
+pub(super) type Source = Vec<(i64, String, i64, Cell)>;
 
-async fn raw_points(txn: &impl ConnectionTrait, spans: &[&Span]) -> Result<Source, DbErr> {
+/// Merges each source cell into its bucket of `tier`.
+pub(super) fn add_up(cells: &mut Cells, source: &Source, tier: i64) {
+    for (project_id, series, at, cell) in source {
+        let key = (*project_id, series.clone(), floor_to(*at, tier));
+        cells.entry(key).and_modify(|c| c.merge(cell)).or_insert(*cell);
+    }
+}
+
+pub(super) async fn raw_points(txn: &impl ConnectionTrait, spans: &[&Span]) -> Result<Source, DbErr> {
     let rows: Vec<(i64, i64, f64)> = result::Entity::find()
         .select_only()
         .columns([result::Column::ProjectId, result::Column::At, result::Column::Value])
@@ -165,7 +191,7 @@ async fn raw_points(txn: &impl ConnectionTrait, spans: &[&Span]) -> Result<Sourc
     Ok(rows.into_iter().map(|(p, at, v)| (p, String::new(), at, Cell::point(at, v))).collect())
 }
 
-async fn raw_observations(txn: &impl ConnectionTrait, spans: &[&Span]) -> Result<Source, DbErr> {
+pub(super) async fn raw_observations(txn: &impl ConnectionTrait, spans: &[&Span]) -> Result<Source, DbErr> {
     let rows: Vec<(i64, i64, String)> = observation_set::Entity::find()
         .select_only()
         .columns([
@@ -224,7 +250,7 @@ fn within(spans: &[&Span], project: impl ColumnTrait, time: impl ColumnTrait) ->
     })
 }
 
-fn rows(tier: i64, cells: Cells, suffix: &str) -> Rows<'_> {
+pub(super) fn rows(tier: i64, cells: Cells, suffix: &str) -> Rows<'_> {
     let rows = cells
         .into_iter()
         .map(|((project_id, series, bucket), c)| {
@@ -263,7 +289,7 @@ fn rows(tier: i64, cells: Cells, suffix: &str) -> Rows<'_> {
 
 /// Merges a new cell into a stored bucket: the new points were stored
 /// after the bucket's, so on equal times their last wins.
-fn merge_clause(backend: DbBackend) -> String {
+pub(super) fn merge_clause(backend: DbBackend) -> String {
     let (least, greatest) = if backend == DbBackend::Postgres { ("LEAST", "GREATEST") } else { ("MIN", "MAX") };
     let newer = |column: &str, cmp: &str, time: &str| {
         format!(

@@ -18,6 +18,7 @@ use crate::on_both_backends;
 on_both_backends!(
     retention_deletes_exactly_what_is_past_its_period,
     a_sweep_cut_off_midway_loses_nothing_it_should_keep,
+    history_not_rolled_up_yet_is_kept_whatever_its_age,
     retention_overrides_are_validated_and_shown,
 );
 
@@ -32,10 +33,13 @@ fn ts(secs: i64) -> String {
 /// A server on a fresh database, a connection to that database, and a
 /// project `p` with a value `AGES` days ago each (at 12:00 UTC, and its
 /// stale point an hour later), keeping raw history 30 days and
-/// 1-minute buckets 7 days.
+/// 1-minute buckets 7 days; not rolled up yet.
 async fn seeded(backend: Backend) -> (TestApp, DatabaseConnection, i64) {
     let (url, dir) = fresh_database(backend).await;
-    let app = spawn_with(test_settings(&url), dir).await;
+    let mut settings = test_settings(&url);
+    // Rolled up when a test says so, not by the upkeep.
+    settings.database.upkeep_tick_ms = 24 * 3_600_000;
+    let app = spawn_with(settings, dir).await;
     let db = Database::connect(&url).await.unwrap();
     app.create_project(json!({"code": "p", "indicators": [{"key": "a", "weight": 100, "max_age_secs": 3600}]})).await;
     let today = Utc::now().timestamp() / DAY * DAY;
@@ -58,6 +62,7 @@ async fn sweep(db: &DatabaseConnection, batch: u64, now: i64) {
 
 async fn retention_deletes_exactly_what_is_past_its_period(backend: Backend) {
     let (app, db, today) = seeded(backend).await;
+    app.roll_up("p", usize::MAX).await;
     let points = listing(&app, "/v1/projects/p/index/history?limit=1000").await;
     let days = listing(&app, "/v1/projects/p/index/history?step=1d&limit=1000").await;
     let hours = listing(&app, "/v1/projects/p/index/history?step=1h&limit=1000").await;
@@ -92,6 +97,7 @@ async fn retention_deletes_exactly_what_is_past_its_period(backend: Backend) {
 
 async fn a_sweep_cut_off_midway_loses_nothing_it_should_keep(backend: Backend) {
     let (app, db, today) = seeded(backend).await;
+    app.roll_up("p", usize::MAX).await;
     let cutoff = today - 30 * DAY;
     let before = listing(&app, "/v1/projects/p/index/history?limit=1000").await;
     let at = |p: &Value| DateTime::parse_from_rfc3339(p["at"].as_str().unwrap()).unwrap().timestamp();
@@ -115,6 +121,19 @@ async fn a_sweep_cut_off_midway_loses_nothing_it_should_keep(backend: Backend) {
     let newest_before = before.iter().filter(|p| at(p) < cutoff).map(at).max().unwrap();
     let expected: Vec<&Value> = before.iter().filter(|p| at(p) >= cutoff || at(p) == newest_before).collect();
     assert_eq!(kept.iter().collect::<Vec<_>>(), expected);
+}
+
+async fn history_not_rolled_up_yet_is_kept_whatever_its_age(backend: Backend) {
+    let (app, db, _) = seeded(backend).await;
+    let points = listing(&app, "/v1/projects/p/index/history?limit=1000").await;
+
+    sweep(&db, 100, Utc::now().timestamp_micros()).await;
+    let unswept = listing(&app, "/v1/projects/p/index/history?limit=1000").await;
+    app.roll_up("p", usize::MAX).await;
+    sweep(&db, 100, Utc::now().timestamp_micros()).await;
+
+    assert_eq!(unswept, points);
+    assert!(listing(&app, "/v1/projects/p/index/history?limit=1000").await.len() < points.len());
 }
 
 async fn retention_overrides_are_validated_and_shown(backend: Backend) {

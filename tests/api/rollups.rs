@@ -1,8 +1,10 @@
 //! Chart buckets answered from rollups equal the same buckets computed
 //! here, from the raw points and values the API lists, for random
-//! histories (late values included), steps, aggregates, ranges and pages.
+//! histories (late values included, before and after how far the rollups
+//! are built), steps, aggregates, ranges and pages.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, TimeZone};
@@ -16,7 +18,7 @@ use crate::helpers::{
     Backend, TestApp, error_fields, expect, expect_problem, fresh_database, spawn_app, spawn_with, test_settings,
 };
 use crate::on_both_backends;
-use crate::timeline::{runtime, settled, shared};
+use crate::timeline::{per_backend, runtime, settled};
 
 on_both_backends!(
     chart_options_are_validated,
@@ -164,28 +166,52 @@ fn chart_path(base: &str, q: &Query) -> String {
     path
 }
 
+/// One server per backend for every generated case, whose rollups are
+/// built only when a case says so (its upkeep never comes round), a few
+/// points at a time.
+fn builder_apps(backend: Backend) -> &'static TestApp {
+    static APPS: OnceLock<[TestApp; 2]> = OnceLock::new();
+    per_backend(&APPS, backend, |backend| async move {
+        let (url, dir) = fresh_database(backend).await;
+        let mut settings = test_settings(&url);
+        settings.database.upkeep_tick_ms = 24 * 3_600_000;
+        settings.database.rollup_batch = 3;
+        spawn_with(settings, dir).await
+    })
+}
+
+async fn push_all(app: &TestApp, code: &str, generated: &[(i64, Option<u8>, Option<u8>)]) {
+    // In generated order: later pushes often land before earlier ones.
+    for (t, a, b) in generated {
+        let values: serde_json::Map<String, Value> =
+            [("a", a), ("b", b)].into_iter().filter_map(|(k, v)| Some((k.to_string(), json!(v.as_ref()?)))).collect();
+        app.push(json!({"project": code, "ts": ts(T0 + t), "values": values})).await;
+    }
+    settled(app, code).await;
+}
+
+/// Pushes half of `generated`, builds `stretches.0` stretches of rollups,
+/// pushes the rest (before and after where the rollups got to), builds
+/// `stretches.1` more, and compares every query with the reference.
 fn rollups_answer_as_raw_points_do(
     backend: Backend,
     generated: Generated,
+    stretches: (usize, usize),
     queries: Vec<Query>,
 ) -> Result<(), TestCaseError> {
     static CASE: AtomicUsize = AtomicUsize::new(0);
     let code = format!("r{}", CASE.fetch_add(1, Ordering::Relaxed));
-    let app = shared(backend);
+    let app = builder_apps(backend);
     runtime().block_on(async {
         let project = json!({"code": code, "indicators": [
             {"key": "a", "weight": 60}, {"key": "b", "weight": 40, "max_age_secs": 3600}
         ]});
         app.create_project(project).await;
-        // In generated order: later pushes often land before earlier ones.
-        for (t, a, b) in &generated {
-            let values: serde_json::Map<String, Value> = [("a", a), ("b", b)]
-                .into_iter()
-                .filter_map(|(k, v)| Some((k.to_string(), json!(v.as_ref()?))))
-                .collect();
-            app.push(json!({"project": code, "ts": ts(T0 + t), "values": values})).await;
-        }
-        settled(app, &code).await;
+        let (first, rest) = generated.split_at(generated.len() / 2);
+        push_all(app, &code, first).await;
+        app.roll_up(&code, stretches.0).await;
+        push_all(app, &code, rest).await;
+        app.roll_up(&code, stretches.1).await;
         let index: Vec<(i64, f64)> = all_items(app, &format!("/v1/projects/{code}/index/history?limit=1000"))
             .await
             .iter()
@@ -226,13 +252,13 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
     #[test]
-    fn rollups_answer_as_raw_points_do_on_sqlite(generated in pushes(), queries in queries()) {
-        rollups_answer_as_raw_points_do(Backend::Sqlite, generated, queries)?;
+    fn rollups_answer_as_raw_points_do_on_sqlite(generated in pushes(), stretches in (0..8usize, 0..3usize), queries in queries()) {
+        rollups_answer_as_raw_points_do(Backend::Sqlite, generated, stretches, queries)?;
     }
 
     #[test]
-    fn rollups_answer_as_raw_points_do_on_postgres(generated in pushes(), queries in queries()) {
-        rollups_answer_as_raw_points_do(Backend::Postgres, generated, queries)?;
+    fn rollups_answer_as_raw_points_do_on_postgres(generated in pushes(), stretches in (0..8usize, 0..3usize), queries in queries()) {
+        rollups_answer_as_raw_points_do(Backend::Postgres, generated, stretches, queries)?;
     }
 }
 
@@ -286,27 +312,29 @@ async fn history_stored_before_rollups_gets_them_built(backend: Backend) {
     for (t, v) in [(0, 2.0), (90, 4.0), (DAY + 5, 9.0), (3 * DAY, 1.0)] {
         app.push(json!({"project": "h", "ts": ts(T0 + t), "values": {"a": v}})).await;
     }
+    app.roll_up("h", usize::MAX).await;
     let charts = ["/v1/projects/h/index/history?step=1h", "/v1/projects/h/indicators/a/history?step=1d&agg=max"];
     let mut built = Vec::new();
     for path in charts {
         built.push(all_items(&app, path).await);
     }
 
-    // As a store from before rollups: none yet, and a backfill to do.
+    // As a store from before rollups, started afresh: none built yet.
     db.execute_unprepared("DELETE FROM rollups").await.unwrap();
-    db.execute_unprepared(
-        "INSERT INTO rollup_backfills (project_id, cursor, end_at) SELECT project_id, MIN(at), MAX(at) FROM results GROUP BY project_id",
-    )
-    .await
-    .unwrap();
-    let meanwhile = all_items(&app, charts[0]).await;
-    let backfilled = async {
+    db.execute_unprepared("DELETE FROM rollup_progress").await.unwrap();
+    let restarted = spawn_with(test_settings(&url), None).await;
+    let meanwhile = all_items(&restarted, charts[0]).await;
+    let built_to = || async {
+        let row = db.query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT built_to FROM rollup_progress",
+        ));
+        row.await.unwrap().map(|r| r.try_get_by_index::<i64>(0).unwrap())
+    };
+    let caught_up = async {
         for _ in 0..200 {
-            let left = db.query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "SELECT COUNT(*) FROM rollup_backfills",
-            ));
-            if left.await.unwrap().unwrap().try_get_by_index::<i64>(0).unwrap() == 0 {
+            // Up to the minute of the newest point, which stays raw.
+            if built_to().await == Some((T0 + 3 * DAY) * 1_000_000) {
                 return true;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -315,8 +343,8 @@ async fn history_stored_before_rollups_gets_them_built(backend: Backend) {
     };
 
     assert_eq!(meanwhile, built[0], "from the raw points until the rollups are built");
-    assert!(backfilled.await, "the backfill did not finish within 10 s");
+    assert!(caught_up.await, "the upkeep did not build the rollups within 10 s");
     for (path, expected) in charts.iter().zip(&built) {
-        assert_eq!(&all_items(&app, path).await, expected, "{path}");
+        assert_eq!(&all_items(&restarted, path).await, expected, "{path}");
     }
 }

@@ -201,13 +201,22 @@ fn reference(pushes: &Generated) -> Vec<(String, f64)> {
         .collect()
 }
 
-/// One server per backend for every generated case (of this module's
-/// property tests and others'), on a runtime that outlives each case.
-pub fn shared(backend: Backend) -> &'static TestApp {
+/// One server per backend for every generated case, on a runtime that
+/// outlives each case.
+fn shared(backend: Backend) -> &'static TestApp {
     static APPS: OnceLock<[TestApp; 2]> = OnceLock::new();
-    let apps = APPS.get_or_init(|| {
-        runtime().block_on(async { [spawn_app(Backend::Sqlite).await, spawn_app(Backend::Postgres).await] })
-    });
+    per_backend(&APPS, backend, spawn_app)
+}
+
+/// The server of `backend` in `apps`, both made by `spawn` on first use
+/// (on `runtime()`, where they keep running).
+pub fn per_backend<F: Future<Output = TestApp>>(
+    apps: &'static OnceLock<[TestApp; 2]>,
+    backend: Backend,
+    spawn: impl Fn(Backend) -> F,
+) -> &'static TestApp {
+    let apps = apps
+        .get_or_init(|| runtime().block_on(async { [spawn(Backend::Sqlite).await, spawn(Backend::Postgres).await] }));
     &apps[if backend == Backend::Sqlite { 0 } else { 1 }]
 }
 

@@ -15,5 +15,5 @@ pub mod project;
 pub mod result;
 pub mod retention;
 pub mod rollup;
-pub mod rollup_backfill;
+pub mod rollup_progress;
 pub mod source;

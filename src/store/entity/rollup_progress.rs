@@ -1,14 +1,13 @@
 use sea_orm::entity::prelude::*;
 
-/// A project whose rollups are still being built from history stored
-/// before rollups existed: done up to `cursor`, to do until `end_at` (µs).
+/// How far the builder has rolled a project's history up: every tier
+/// holds exactly the raw history before `built_to` (µs, minute-aligned).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "rollup_backfills")]
+#[sea_orm(table_name = "rollup_progress")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub project_id: i64,
-    pub cursor: i64,
-    pub end_at: i64,
+    pub built_to: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
