@@ -58,14 +58,16 @@ pub async fn build_rollups(
     let mut source = raw_points(txn, &[&index]).await?;
     source.extend(raw_observations(txn, &[&indicators]).await?);
     let merge = merge_clause(txn.get_database_backend());
-    let merges = TIERS
-        .into_iter()
-        .map(|tier| {
-            let mut cells = Cells::new();
-            add_up(&mut cells, &source, tier);
-            rows(tier, cells, &merge)
-        })
-        .collect();
+    // Each tier from the one below: the raw rows are gone through once.
+    let mut cells = Cells::new();
+    add_up(&mut cells, source, MINUTE);
+    let mut merges = Vec::with_capacity(TIERS.len());
+    for (finer, tier) in TIERS.into_iter().zip(TIERS.into_iter().skip(1)) {
+        let mut coarser = Cells::new();
+        add_up(&mut coarser, cells.iter().map(|((p, series, bucket), c)| (*p, series.clone(), *bucket, *c)), tier);
+        merges.push(rows(finer, std::mem::replace(&mut cells, coarser), &merge));
+    }
+    merges.push(rows(TIERS[TIERS.len() - 1], cells, &merge));
     insert_all(txn, merges).await?;
     set_built_to(txn, project_id, to).await?;
     Ok(Some(Built { to, more: to < limit }))

@@ -155,7 +155,7 @@ async fn rebuild(txn: &impl ConnectionTrait, tier: i64, spans: &[Span]) -> Resul
             None if kind == Kind::Index => raw_points(txn, &spans).await?,
             None => raw_observations(txn, &spans).await?,
         };
-        add_up(&mut cells, &sources, tier);
+        add_up(&mut cells, sources, tier);
         rollup::Entity::delete_many()
             .filter(rollup::Column::Tier.eq(tier))
             .filter(series_of(kind))
@@ -169,11 +169,12 @@ async fn rebuild(txn: &impl ConnectionTrait, tier: i64, spans: &[Span]) -> Resul
 /// (project id, series, time, cell) in time order.
 pub(super) type Source = Vec<(i64, String, i64, Cell)>;
 
-/// Merges each source cell into its bucket of `tier`.
-pub(super) fn add_up(cells: &mut Cells, source: &Source, tier: i64) {
+/// Merges each (project id, series, time, cell), in the order stored,
+/// into its bucket of `tier`.
+pub(super) fn add_up(cells: &mut Cells, source: impl IntoIterator<Item = (i64, String, i64, Cell)>, tier: i64) {
     for (project_id, series, at, cell) in source {
-        let key = (*project_id, series.clone(), floor_to(*at, tier));
-        cells.entry(key).and_modify(|c| c.merge(cell)).or_insert(*cell);
+        let key = (project_id, series, floor_to(at, tier));
+        cells.entry(key).and_modify(|c| c.merge(&cell)).or_insert(cell);
     }
 }
 
