@@ -15,7 +15,8 @@
 #    (75) per run: long enough for the rollup builder's first pass at a
 #    minute) and the server's CPU per push, of this build and, if
 #    KOI_BASE_BIN names one, of a build without rollups, alternated
-#    (base, this, base, this: PUSH_ROUNDS of 2) on empty databases.
+#    (base, this, base, this: PUSH_ROUNDS of 2) on empty databases, on
+#    HISTORY_PUSH_BACKENDS ("SQLite PostgreSQL").
 # 3. Pushes at about 5,000/s (push_paced.lua) for HISTORY_SECONDS while the
 #    retention sweep (raw = 30d) deletes the loaded year on SQLite.
 set -euo pipefail
@@ -25,6 +26,7 @@ DAYS=${HISTORY_DAYS:-365}
 SECS=${HISTORY_SECONDS:-10}
 PUSH_SECS=${BENCH_SECONDS:-75}
 ROUNDS=${PUSH_ROUNDS:-2}
+PUSH_BACKENDS=${HISTORY_PUSH_BACKENDS:-SQLite PostgreSQL}
 # Concurrent readers: 1 is the latency one dashboard sees.
 READERS=${HISTORY_READERS:-1}
 # Which sections to run.
@@ -126,6 +128,7 @@ push_run() { # LABEL PORT [VAR=VALUE...]: one wrk run, with the server's CPU per
   local us
   us=$(python3 -c "print(f'{($(cpu_ticks "$pid") - $before) * 1e6 / $(getconf CLK_TCK) / max($completed, 1):.0f}')")
   push_rows+=("| $label | $rps | $p50 | $p99 | $bad | $us |")
+  echo "${push_rows[-1]}" >&2 # as it comes: the runs take a while
 }
 
 pushes() { # NAME BINARY DB_URL PORT
@@ -167,9 +170,13 @@ fi
 wants pushes && for round in $(seq "$ROUNDS"); do
   for build in ${BASE:+"before rollups|$BASE"} "with rollups|$KOI"; do
     label=${build%%|*} bin=${build#*|}
-    pushes "SQLite, $label, round $round" "$bin" "sqlite://$work/push-$round-${label// /-}.db?mode=rwc" 18313
-    psql "$PG_BASE/test" -qc "DROP DATABASE IF EXISTS ${pg_db}_push WITH (FORCE)" -qc "CREATE DATABASE ${pg_db}_push"
-    pushes "PostgreSQL, $label, round $round" "$bin" "$PG_BASE/${pg_db}_push" 18314
+    if [[ " $PUSH_BACKENDS " == *" SQLite "* ]]; then
+      pushes "SQLite, $label, round $round" "$bin" "sqlite://$work/push-$round-${label// /-}.db?mode=rwc" 18313
+    fi
+    if [[ " $PUSH_BACKENDS " == *" PostgreSQL "* ]]; then
+      psql "$PG_BASE/test" -qc "DROP DATABASE IF EXISTS ${pg_db}_push WITH (FORCE)" -qc "CREATE DATABASE ${pg_db}_push"
+      pushes "PostgreSQL, $label, round $round" "$bin" "$PG_BASE/${pg_db}_push" 18314
+    fi
   done
 done
 

@@ -221,7 +221,7 @@ impl Default for DatabaseSettings {
             writers: 0,
             max_batch: 1000,
             recompute_batch: 1000,
-            rollup_batch: 10_000,
+            rollup_batch: 2_000,
             upkeep_tick_ms: 1000,
         }
     }
