@@ -6,12 +6,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::downsample::{Chart, Columns, Downsample};
 use super::params::RangeParams;
 use super::problem::{ApiError, Problem};
 use super::projects::load_for_read;
 use crate::domain::{Interval, Status, score};
-use crate::store::{self, Bucket, Observation, Page, Project, Series};
+use crate::store::{self, Observation, Page, Project};
 
 /// An indicator's latest value and how it scores right now.
 #[derive(Debug, Serialize, ToSchema)]
@@ -67,23 +66,12 @@ pub async fn states_of(state: &AppState, project: &Project) -> Result<Vec<Indica
     Ok(current)
 }
 
-/// Stored observations, or buckets when `step` is given; either as two
-/// columns with `format=columns`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum IndicatorHistory {
-    Observations(Page<Observation>),
-    Buckets(Page<Bucket>),
-    Columns(Columns),
-}
-
-/// Stored observations of one indicator; with `step` (and `agg`)
-/// downsampled for charts.
+/// Stored observations of one indicator.
 #[utoipa::path(
     tag = "indicators",
-    params(("code" = String, Path, description = "Project code"), ("key" = String, Path, description = "Indicator key"), RangeParams, Downsample),
+    params(("code" = String, Path, description = "Project code"), ("key" = String, Path, description = "Indicator key"), RangeParams),
     responses(
-        (status = 200, body = IndicatorHistory),
+        (status = 200, body = Page<Observation>),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -93,33 +81,10 @@ pub async fn history(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     range: web::Query<RangeParams>,
-    down: web::Query<Downsample>,
-) -> Result<web::Json<IndicatorHistory>, ApiError> {
+) -> Result<web::Json<Page<Observation>>, ApiError> {
     let (code, key) = path.into_inner();
     let project = load_for_read(&state, &code).await?;
-    let page = down.page(&range)?;
-    let chart = down.chart(&page)?;
-    let columns = down.columns()?;
-    let Some(Chart { buckets, agg }) = chart else {
-        let values = observations_of(&state, &project, &key, &range).await?;
-        if columns {
-            return Ok(web::Json(IndicatorHistory::Columns(Columns::of(values, |o| (o.observed_at, o.value)))));
-        }
-        return Ok(web::Json(IndicatorHistory::Observations(values)));
-    };
-    known(&project, &key)?;
-    let buckets = store::chart(&state.db, project.id, Series::Indicator(&key), buckets, agg, &page).await?;
-    if columns {
-        return Ok(web::Json(IndicatorHistory::Columns(Columns::of(buckets, |b| (b.start, b.value)))));
-    }
-    Ok(web::Json(IndicatorHistory::Buckets(buckets)))
-}
-
-fn known(project: &Project, key: &str) -> Result<(), ApiError> {
-    if project.indicators.iter().any(|i| i.key == key) {
-        return Ok(());
-    }
-    Err(ApiError::NotFound(format!("project {:?} has no indicator {key:?}", project.code)))
+    Ok(web::Json(observations_of(&state, &project, &key, &range).await?))
 }
 
 /// What `GET …/indicators/{key}/history` answers; also the original API's
@@ -131,6 +96,8 @@ pub async fn observations_of(
     range: &RangeParams,
 ) -> Result<Page<Observation>, ApiError> {
     let page = range.page()?;
-    known(project, key)?;
+    if !project.indicators.iter().any(|i| i.key == key) {
+        return Err(ApiError::NotFound(format!("project {:?} has no indicator {key:?}", project.code)));
+    }
     Ok(store::observation_history(&state.db, project.id, key, &page).await?)
 }

@@ -26,8 +26,6 @@ mod pull_safety;
 mod pull_sources;
 mod pull_worker;
 mod restart;
-mod retention;
-mod rollups;
 mod scoring;
 mod timeline;
 mod upgrade;
