@@ -7,7 +7,8 @@
 # A private PostgreSQL; two `koi serve` behind real nginx (one upstream with
 # both) and two `koi autopull`, all four started at the same moment on the
 # empty database; 200 sources on a 1 s schedule served by the load script;
-# pushes through nginx and straight to server A for CLUSTER_SECS. Midway
+# pushes through nginx and straight to server A for CLUSTER_SECS (8 pushers at
+# PUSH_RATE, 75 a second each). Midway
 # server B and worker 1 are killed with -9 and restarted; later the README's
 # rolling upgrade runs (koi migrate, then each server in turn). A real
 # Prometheus scrapes both servers. scripts/cluster/load.py does the load and
