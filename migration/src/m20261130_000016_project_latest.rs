@@ -1,13 +1,16 @@
 use std::collections::BTreeMap;
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 
 use crate::columns::{belongs_to_project, big, drop_table, text};
-use crate::m20261123_000007_latest_values as latest_values;
+use crate::m20261123_000007_latest_values::{self as latest_values, LatestValues};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
+
+/// Key → (value, observed_at µs), as the JSON `{"key": [value, at]}`.
+type Readings = BTreeMap<String, (f64, i64)>;
 
 #[derive(DeriveIden)]
 enum ProjectLatest {
@@ -43,18 +46,22 @@ impl MigrationTrait for Migration {
                 "SELECT project_id, indicator_key, value, observed_at FROM latest_values",
             ))
             .await?;
-        let mut projects: BTreeMap<i64, serde_json::Map<String, serde_json::Value>> = BTreeMap::new();
+        let mut projects: BTreeMap<i64, Readings> = BTreeMap::new();
         for row in rows {
             let (project, key): (i64, String) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
             let (value, at): (f64, i64) = (row.try_get_by_index(2)?, row.try_get_by_index(3)?);
-            projects.entry(project).or_default().insert(key, serde_json::json!([value, at]));
+            projects.entry(project).or_default().insert(key, (value, at));
         }
-        let insert = insert_sql(backend, "project_latest (project_id, readings)", 2);
         for (project, readings) in projects {
-            let values: [Value; 2] = [project.into(), serde_json::Value::Object(readings).to_string().into()];
-            db.execute_raw(Statement::from_sql_and_values(backend, &insert, values)).await?;
+            let text = serde_json::to_string(&readings).map_err(|e| DbErr::Custom(e.to_string()))?;
+            let insert = Query::insert()
+                .into_table(ProjectLatest::Table)
+                .columns([ProjectLatest::ProjectId, ProjectLatest::Readings])
+                .values_panic([project.into(), text.into()])
+                .to_owned();
+            manager.exec_stmt(insert).await?;
         }
-        drop_table(manager, latest_values::LatestValues::Table).await
+        drop_table(manager, LatestValues::Table).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -64,25 +71,24 @@ impl MigrationTrait for Migration {
         let rows = db
             .query_all_raw(Statement::from_string(backend, "SELECT project_id, readings FROM project_latest"))
             .await?;
-        let insert = insert_sql(backend, "latest_values (project_id, indicator_key, value, observed_at)", 4);
         for row in rows {
             let (project, text): (i64, String) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
-            let readings: BTreeMap<String, (f64, i64)> = serde_json::from_str(&text)
+            let readings: Readings = serde_json::from_str(&text)
                 .map_err(|e| DbErr::Custom(format!("unreadable latest values of project {project}: {e}")))?;
             for (key, (value, at)) in readings {
-                let values: [Value; 4] = [project.into(), key.into(), value.into(), at.into()];
-                db.execute_raw(Statement::from_sql_and_values(backend, &insert, values)).await?;
+                let insert = Query::insert()
+                    .into_table(LatestValues::Table)
+                    .columns([
+                        LatestValues::ProjectId,
+                        LatestValues::IndicatorKey,
+                        LatestValues::Value,
+                        LatestValues::ObservedAt,
+                    ])
+                    .values_panic([project.into(), key.into(), value.into(), at.into()])
+                    .to_owned();
+                manager.exec_stmt(insert).await?;
             }
         }
         drop_table(manager, ProjectLatest::Table).await
     }
-}
-
-/// `INSERT INTO {into} VALUES` with `n` parameters in the backend's syntax.
-fn insert_sql(backend: DbBackend, into: &str, n: usize) -> String {
-    let params: Vec<String> = match backend {
-        DbBackend::Postgres => (1..=n).map(|i| format!("${i}")).collect(),
-        _ => vec!["?".to_string(); n],
-    };
-    format!("INSERT INTO {into} VALUES ({})", params.join(", "))
 }

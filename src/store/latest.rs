@@ -30,11 +30,10 @@ pub fn latest_rows<'a>(latest: impl IntoIterator<Item = (i64, &'a HashMap<String
     let rows = latest
         .into_iter()
         .map(|(project_id, values)| {
-            let readings: serde_json::Map<String, serde_json::Value> = values
-                .iter()
-                .map(|(key, l)| (key.clone(), serde_json::json!([l.value, to_micros(l.observed_at)])))
-                .collect();
-            vec![project_id.into(), serde_json::Value::Object(readings).to_string().into()]
+            let readings: HashMap<&str, (f64, i64)> =
+                values.iter().map(|(key, l)| (key.as_str(), (l.value, to_micros(l.observed_at)))).collect();
+            let text = serde_json::to_string(&readings).expect("string keys and finite numbers serialize");
+            vec![project_id.into(), text.into()]
         })
         .collect();
     const UPSERT: &str = "ON CONFLICT (project_id) DO UPDATE SET readings = excluded.readings";

@@ -226,9 +226,7 @@ pub fn free_port() -> u16 {
 /// Polls `url` until it answers 200 or the deadline passes.
 pub async fn wait_until_up(client: &reqwest::Client, url: &str) {
     for _ in 0..200 {
-        if let Ok(r) = client.get(url).send().await
-            && r.status().is_success()
-        {
+        if answers(client, url).await {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -250,14 +248,16 @@ pub async fn wait_until_serving(client: &reqwest::Client, url: &str, child: &mut
         if let Some(status) = child.try_wait().expect("the server's status") {
             panic!("the server exited ({status}) before answering {url}; its log:\n{}", read_log(log));
         }
-        if let Ok(r) = client.get(url).send().await
-            && r.status().is_success()
-        {
+        if answers(client, url).await {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{url} did not come up within 30 s; the server's log:\n{}", read_log(log));
+}
+
+async fn answers(client: &reqwest::Client, url: &str) -> bool {
+    client.get(url).send().await.is_ok_and(|r| r.status().is_success())
 }
 
 fn read_log(path: &std::path::Path) -> String {
