@@ -10,6 +10,7 @@
 # Prometheus Pushgateway; every 2xx is then checked to be stored.
 # Read: GET /index/history?limit=500 over 10,000 results.
 # Pull: 1,000 sources on a 1 s schedule served locally for PULL_SECONDS (30).
+# History at scale: scripts/bench-history.sh, written to bench/history.md.
 # Scorer: criterion micro-benchmark, nanoseconds per indicator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -124,6 +125,10 @@ pull_stats=$(scripts/bench/pull.sh "$KOI" "$SERVER" "$work" "$PULL_SECONDS")
 # --- Backfill import and a late value (SQLite) ---------------------------------
 import_rows=$(scripts/bench/import.sh "$KOI" "$work")
 
+# --- History at scale: chart reads over a year, pushes with rollups, retention ---
+KOI_BIN=$KOI HISTORY_OUT=bench/history.md scripts/bench-history.sh >"$work/history.log" 2>&1 ||
+  { cat "$work/history.log" >&2; exit 1; }
+
 # --- Scorer micro-benchmark (criterion) -----------------------------------------
 rm -rf target/criterion/score
 cargo bench --quiet --bench scorer >"$work/criterion.log" 2>&1 || { cat "$work/criterion.log" >&2; exit 1; }
@@ -159,6 +164,11 @@ mkdir -p bench
   echo "| what | stored / answered | history recomputed | rate |"
   echo "|---|---|---|---|"
   echo "$import_rows"
+  echo
+  echo "## History at scale"
+  echo
+  echo "A year of one point a minute for 100 projects: chart reads, storage per point, pushes with"
+  echo "rollups maintained and during a retention sweep: \`bench/history.md\` (\`scripts/bench-history.sh\`)."
   echo
   echo "## Scorer: score() per indicator (criterion, benches/scorer.rs)"
   echo

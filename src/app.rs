@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::ingest::{Ingestor, upkeep};
 use crate::metrics::METRICS;
 use crate::pull::{Fetcher, Worker};
+use crate::retention;
 use crate::store::{self, ProjectCache};
 use crate::ui;
 
@@ -47,6 +48,7 @@ impl Application {
                  anyone who can reach this port may change and read every index"
             );
         }
+        settings.retention.periods().map_err(anyhow::Error::msg)?;
         let fetcher = Fetcher::new(&settings.autopull);
         check_receivers(&settings, &fetcher).await?;
         let settings = Arc::new(settings);
@@ -95,6 +97,12 @@ impl Application {
         self.port
     }
 
+    /// The writers' handle, for driving background tasks (such as the
+    /// rollup builder) directly.
+    pub fn ingestor(&self) -> Ingestor {
+        self.ingestor.clone()
+    }
+
     /// Serves until SIGTERM/SIGINT (see `stop_on_signal`), then stops the
     /// in-process pull worker and lets its pulls finish.
     pub async fn run(self) -> anyhow::Result<()> {
@@ -107,6 +115,10 @@ impl Application {
         let tick = Duration::from_millis(self.settings.database.upkeep_tick_ms.max(10));
         let upkeep = tokio::spawn(upkeep::run(self.db.clone(), self.ingestor.clone(), tick, stop.subscribe()));
         let alerting = self.alerting.spawn(self.ingestor.computed(), &self.settings, stop.subscribe());
+        let kept = &self.settings.retention;
+        let every = Duration::from_millis(kept.sweep_ms.max(10));
+        let periods = kept.periods().map_err(anyhow::Error::msg)?;
+        let sweep = tokio::spawn(retention::run(self.db.clone(), periods, kept.batch, every, stop.subscribe()));
         let drain = Duration::from_secs(self.settings.server.drain_secs);
         let signals = tokio::spawn(stop_on_signal(self.server.handle(), self.draining.clone(), drain));
         let served = self.server.await.context("HTTP server failed");
@@ -119,6 +131,7 @@ impl Application {
             worker.await.ok();
         }
         upkeep.await.ok();
+        sweep.await.ok();
         self.db.close().await.ok();
         tracing::info!("KOI stopped");
         served

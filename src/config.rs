@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::domain::{Retention, parse_period};
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -14,6 +16,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub compat: CompatSettings,
     pub alerts: AlertSettings,
+    pub retention: RetentionSettings,
     pub log: LogSettings,
 }
 
@@ -51,8 +54,11 @@ pub struct DatabaseSettings {
     /// (late values, imports, rescores) or stores of an import; the rest is
     /// done in later ones.
     pub recompute_batch: u64,
-    /// How often `koi serve` runs pending recompute jobs and writes the
-    /// points of values that turned stale.
+    /// Most points the background rollup builder goes through in one
+    /// transaction (whole minutes, at least one).
+    pub rollup_batch: u64,
+    /// How often `koi serve` runs pending recompute jobs, writes the
+    /// points of values that turned stale and rolls up new history.
     pub upkeep_tick_ms: u64,
 }
 
@@ -131,6 +137,47 @@ impl Default for AlertSettings {
     }
 }
 
+/// How long history is kept (periods such as `30d`, `2y`; `0` = forever);
+/// projects may override them (`PUT /v1/projects/{code}/retention`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RetentionSettings {
+    /// Raw points and observations.
+    pub raw: String,
+    /// The 1-minute, 1-hour and 1-day rollup tiers.
+    pub minute: String,
+    pub hour: String,
+    pub day: String,
+    /// How often the sweep runs.
+    pub sweep_ms: u64,
+    /// Rows deleted per statement (and transaction).
+    pub batch: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            raw: "30d".into(),
+            minute: "90d".into(),
+            hour: "2y".into(),
+            day: "0".into(),
+            sweep_ms: 60_000,
+            batch: 1000,
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// The configured periods; an error names the key to fix.
+    pub fn periods(&self) -> Result<Retention, String> {
+        let parse = |key: &str, text: &str| parse_period(text).map_err(|e| format!("[retention] {key}: {e}"));
+        Ok(Retention {
+            raw: parse("raw", &self.raw)?,
+            tiers: [parse("minute", &self.minute)?, parse("hour", &self.hour)?, parse("day", &self.day)?],
+        })
+    }
+}
+
 /// The façade for clients of the original KOI.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -174,6 +221,7 @@ impl Default for DatabaseSettings {
             writers: 1,
             max_batch: 1000,
             recompute_batch: 1000,
+            rollup_batch: 2_000,
             upkeep_tick_ms: 1000,
         }
     }

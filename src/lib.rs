@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod keys_cli;
 pub mod metrics;
 pub mod pull;
+pub mod retention;
 pub mod store;
 pub mod telemetry;
 pub mod ui;

@@ -14,6 +14,7 @@ mod m20261123_000010_ingest_flushes;
 mod m20261124_000011_missing_policy;
 mod m20261124_000012_event_time;
 mod m20261125_000014_alerts;
+mod m20261129_000015_rollups;
 mod m20261130_000016_project_latest;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000011_missing_policy::Migration),
             Box::new(m20261124_000012_event_time::Migration),
             Box::new(m20261125_000014_alerts::Migration),
+            Box::new(m20261129_000015_rollups::Migration),
             Box::new(m20261130_000016_project_latest::Migration),
         ]
     }

@@ -7,7 +7,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use super::responses::{OPEN, SharedResponses};
 use super::{
     alerts, compat, data, dry_run, events, health, import, index, indicators, jobs, keys, overview, preview, projects,
-    remote, whoami,
+    remote, retention, whoami,
 };
 
 #[derive(OpenApi)]
@@ -36,6 +36,8 @@ use super::{
         preview::preview,
         indicators::states,
         indicators::history,
+        retention::get_retention,
+        retention::put_retention,
         remote::list,
         remote::create,
         remote::get,

@@ -1,14 +1,16 @@
 //! The computed index: latest result and history.
 
 use actix_web::{get, web};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::AppState;
-use super::params::{RangeParams, parse_step};
+pub use super::downsample::Downsample;
+use super::downsample::{Chart, Columns};
+use super::params::RangeParams;
 use super::problem::{ApiError, Problem};
 use super::projects::load_for_read;
-use crate::store::{self, Agg, Bucket, HistoryPoint, IndexResult, Page, Project};
+use crate::store::{self, Bucket, HistoryPoint, IndexResult, Page, Project, Series};
 
 /// The latest computed index with its per-indicator breakdown.
 #[utoipa::path(
@@ -27,21 +29,14 @@ pub async fn latest(state: web::Data<AppState>, code: web::Path<String>) -> Resu
     })
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Downsample {
-    /// Bucket width for charts: `30s`, `5m`, `1h`, `1d` or plain seconds.
-    pub step: Option<String>,
-    /// How to aggregate a bucket: `avg` (default), `min`, `max` or `last`.
-    pub agg: Option<String>,
-}
-
-/// Raw points, or buckets when `step` is given.
+/// Raw points, or buckets when `step` is given; either as two columns
+/// with `format=columns`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum History {
     Points(Page<HistoryPoint>),
     Buckets(Page<Bucket>),
+    Columns(Columns),
 }
 
 /// The index over time; with `step` (and `agg`) downsampled for charts.
@@ -73,26 +68,19 @@ pub async fn history_of(
     range: &RangeParams,
     down: &Downsample,
 ) -> Result<History, ApiError> {
-    let page = range.page()?;
-    let Some(step) = down.step.as_deref() else {
-        if down.agg.is_some() {
-            return Err(ApiError::invalid("agg", "only applies with step, e.g. step=5m&agg=avg"));
+    let page = down.page(range)?;
+    let chart = down.chart(&page)?;
+    let columns = down.columns()?;
+    let Some(Chart { buckets, agg }) = chart else {
+        let points = store::result_history(&state.db, project.id, &page).await?;
+        if columns {
+            return Ok(History::Columns(Columns::of(points, |p| (p.at, p.value))));
         }
-        return Ok(History::Points(store::result_history(&state.db, project.id, &page).await?));
+        return Ok(History::Points(points));
     };
-    if page.descending {
-        return Err(ApiError::invalid("order", "buckets are always oldest first; leave order out with step"));
+    let buckets = store::chart(&state.db, project.id, Series::Index, buckets, agg, &page).await?;
+    if columns {
+        return Ok(History::Columns(Columns::of(buckets, |b| (b.start, b.value))));
     }
-    let agg = parse_agg(down.agg.as_deref())?;
-    Ok(History::Buckets(store::result_buckets(&state.db, project.id, parse_step(step)?, agg, &page).await?))
-}
-
-fn parse_agg(agg: Option<&str>) -> Result<Agg, ApiError> {
-    match agg.unwrap_or("avg") {
-        "avg" => Ok(Agg::Avg),
-        "min" => Ok(Agg::Min),
-        "max" => Ok(Agg::Max),
-        "last" => Ok(Agg::Last),
-        other => Err(ApiError::invalid("agg", format!("must be avg, min, max or last, got {other:?}"))),
-    }
+    Ok(History::Buckets(buckets))
 }

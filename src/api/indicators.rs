@@ -6,11 +6,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::downsample::{Chart, Columns, Downsample};
 use super::params::RangeParams;
 use super::problem::{ApiError, Problem};
 use super::projects::load_for_read;
 use crate::domain::{Interval, Status, score};
-use crate::store::{self, Observation, Page, Project};
+use crate::store::{self, Bucket, Observation, Page, Project, Series};
 
 /// An indicator's latest value and how it scores right now.
 #[derive(Debug, Serialize, ToSchema)]
@@ -66,12 +67,23 @@ pub async fn states_of(state: &AppState, project: &Project) -> Result<Vec<Indica
     Ok(current)
 }
 
-/// Stored observations of one indicator.
+/// Stored observations, or buckets when `step` is given; either as two
+/// columns with `format=columns`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum IndicatorHistory {
+    Observations(Page<Observation>),
+    Buckets(Page<Bucket>),
+    Columns(Columns),
+}
+
+/// Stored observations of one indicator; with `step` (and `agg`)
+/// downsampled for charts.
 #[utoipa::path(
     tag = "indicators",
-    params(("code" = String, Path, description = "Project code"), ("key" = String, Path, description = "Indicator key"), RangeParams),
+    params(("code" = String, Path, description = "Project code"), ("key" = String, Path, description = "Indicator key"), RangeParams, Downsample),
     responses(
-        (status = 200, body = Page<Observation>),
+        (status = 200, body = IndicatorHistory),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -81,10 +93,33 @@ pub async fn history(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     range: web::Query<RangeParams>,
-) -> Result<web::Json<Page<Observation>>, ApiError> {
+    down: web::Query<Downsample>,
+) -> Result<web::Json<IndicatorHistory>, ApiError> {
     let (code, key) = path.into_inner();
     let project = load_for_read(&state, &code).await?;
-    Ok(web::Json(observations_of(&state, &project, &key, &range).await?))
+    let page = down.page(&range)?;
+    let chart = down.chart(&page)?;
+    let columns = down.columns()?;
+    let Some(Chart { buckets, agg }) = chart else {
+        let values = observations_of(&state, &project, &key, &range).await?;
+        if columns {
+            return Ok(web::Json(IndicatorHistory::Columns(Columns::of(values, |o| (o.observed_at, o.value)))));
+        }
+        return Ok(web::Json(IndicatorHistory::Observations(values)));
+    };
+    known(&project, &key)?;
+    let buckets = store::chart(&state.db, project.id, Series::Indicator(&key), buckets, agg, &page).await?;
+    if columns {
+        return Ok(web::Json(IndicatorHistory::Columns(Columns::of(buckets, |b| (b.start, b.value)))));
+    }
+    Ok(web::Json(IndicatorHistory::Buckets(buckets)))
+}
+
+fn known(project: &Project, key: &str) -> Result<(), ApiError> {
+    if project.indicators.iter().any(|i| i.key == key) {
+        return Ok(());
+    }
+    Err(ApiError::NotFound(format!("project {:?} has no indicator {key:?}", project.code)))
 }
 
 /// What `GET …/indicators/{key}/history` answers; also the original API's
@@ -96,8 +131,6 @@ pub async fn observations_of(
     range: &RangeParams,
 ) -> Result<Page<Observation>, ApiError> {
     let page = range.page()?;
-    if !project.indicators.iter().any(|i| i.key == key) {
-        return Err(ApiError::NotFound(format!("project {:?} has no indicator {key:?}", project.code)));
-    }
+    known(project, key)?;
     Ok(store::observation_history(&state.db, project.id, key, &page).await?)
 }

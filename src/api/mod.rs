@@ -6,6 +6,7 @@ mod auth;
 mod compat;
 mod data;
 mod docs;
+mod downsample;
 mod drain;
 mod dry_run;
 mod events;
@@ -26,6 +27,7 @@ mod problem;
 mod projects;
 mod remote;
 mod responses;
+mod retention;
 mod whoami;
 
 use std::sync::Arc;
@@ -92,6 +94,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         .service(preview::preview)
         .service(indicators::states)
         .service(indicators::history)
+        .service(retention::get_retention)
+        .service(retention::put_retention)
         .service(remote::list)
         .service(remote::create)
         .service(dry_run::test)

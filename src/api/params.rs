@@ -19,7 +19,7 @@ pub struct RangeParams {
     pub from: Option<String>,
     /// Exclusive end, RFC 3339.
     pub to: Option<String>,
-    /// Page size, 1 to 1000 (default 100).
+    /// Page size, 1 to 1000 (default 100); with `step`, up to 10000 buckets.
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -27,10 +27,17 @@ pub struct RangeParams {
     pub order: Option<String>,
 }
 
+/// Chart buckets are small: a year of hours fits in one page.
+pub const MAX_BUCKETS: u64 = 10_000;
+
 pub fn limit(limit: Option<u64>) -> Result<u64, ApiError> {
+    limit_up_to(limit, MAX_LIMIT)
+}
+
+fn limit_up_to(limit: Option<u64>, max: u64) -> Result<u64, ApiError> {
     match limit.unwrap_or(DEFAULT_LIMIT) {
-        n @ 1..=MAX_LIMIT => Ok(n),
-        n => Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}, got {n}"))),
+        n if (1..=max).contains(&n) => Ok(n),
+        n => Err(ApiError::invalid("limit", format!("must be between 1 and {max}, got {n}"))),
     }
 }
 
@@ -47,6 +54,11 @@ pub fn path_slug(field: &str, value: &str) -> Result<(), ApiError> {
 
 impl RangeParams {
     pub fn page(&self) -> Result<PageRequest, ApiError> {
+        self.page_up_to(MAX_LIMIT)
+    }
+
+    /// The page, allowing up to `max` items.
+    pub fn page_up_to(&self, max: u64) -> Result<PageRequest, ApiError> {
         let descending = match self.order.as_deref() {
             None | Some("asc") => false,
             Some("desc") => true,
@@ -64,7 +76,7 @@ impl RangeParams {
         Ok(PageRequest {
             from: parse_time("from", self.from.as_deref())?,
             to: parse_time("to", self.to.as_deref())?,
-            limit: limit(self.limit)?,
+            limit: limit_up_to(self.limit, max)?,
             after,
             descending,
         })
@@ -84,7 +96,12 @@ pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiEr
 
 /// Step in microseconds.
 pub fn parse_step(step: &str) -> Result<i64, ApiError> {
-    let invalid = || ApiError::invalid("step", format!("{step:?} is not a step such as 30s, 5m, 1h, 1d or 60"));
+    let invalid = || {
+        ApiError::invalid(
+            "step",
+            format!("{step:?} is not a step such as 30s, 5m, 1h, 1d, 1w or 60 (at most 366 days)"),
+        )
+    };
     let (digits, unit) = step.split_at(step.find(|c: char| !c.is_ascii_digit()).unwrap_or(step.len()));
     let n: i64 = digits.parse().map_err(|_| invalid())?;
     let secs = match unit {
@@ -92,10 +109,11 @@ pub fn parse_step(step: &str) -> Result<i64, ApiError> {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
+        "w" => 7 * 86_400,
         _ => return Err(invalid()),
     };
     match n.checked_mul(secs * 1_000_000) {
-        Some(us) if n > 0 && n <= 366 * 86_400 => Ok(us),
+        Some(us) if n > 0 && us <= 366 * 86_400 * 1_000_000 => Ok(us),
         _ => Err(invalid()),
     }
 }
@@ -110,7 +128,8 @@ mod tests {
         assert_eq!(parse_step("5m").unwrap(), 300_000_000);
         assert_eq!(parse_step("2h").unwrap(), 7_200_000_000);
         assert_eq!(parse_step("60").unwrap(), 60_000_000);
-        for bad in ["", "0s", "m", "5w", "-5m", "1.5h"] {
+        assert_eq!(parse_step("1w").unwrap(), 604_800_000_000);
+        for bad in ["", "0s", "m", "5y", "-5m", "1.5h", "60w"] {
             assert!(parse_step(bad).is_err(), "{bad}");
         }
     }

@@ -6,10 +6,11 @@ use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 
 use super::history::{self, Work};
 use super::states::{State, States};
+use super::writer::Limits;
 use super::{Done, Job, Push, RunUpdate, Task};
 use crate::domain::{FieldError, Latest};
 use crate::metrics::METRICS;
-use crate::store::{self, NewObservations, Project, RunRecord};
+use crate::store::{self, HistoryChanges, Kind, NewObservations, RunRecord, Span};
 
 pub(super) type Outcome = Result<Done, Vec<FieldError>>;
 
@@ -23,7 +24,7 @@ pub(super) async fn commit(
     db: &DatabaseConnection,
     jobs: &[Job],
     kept: &mut States,
-    budget: u64,
+    limits: &Limits,
 ) -> Result<Vec<Outcome>, DbErr> {
     let started = Instant::now();
     let txn = db.begin().await?;
@@ -39,6 +40,10 @@ pub(super) async fn commit(
     // Rows of import chunks, each import's hidden until it is published.
     let mut staged = Vec::new();
     let mut begun: HashMap<usize, i64> = HashMap::new();
+    // What changed in the histories, for their rollups.
+    let mut changes = HistoryChanges::default();
+    // Projects whose rollups to build further.
+    let mut builds = Vec::new();
     for (n, job) in jobs.iter().enumerate() {
         let (pushes, source, run, import) = match &job.task {
             Task::Push { pushes, source, run } => (pushes, source.as_str(), run.as_ref(), None),
@@ -52,6 +57,11 @@ pub(super) async fn commit(
             }
             Task::ImportPublish { project, import, from, latest } => {
                 store::mark_import(&txn, *import, true).await?;
+                if let Some(state) = states[project.as_str()].as_ref() {
+                    let to = latest.iter().map(|(at, _)| *at).max().unwrap_or(*from);
+                    let project_id = state.project.id;
+                    changes.rewritten.push(Span { project_id, kind: Kind::Indicators, from: *from, to });
+                }
                 work.entry(project).or_default().import = Some((*from, latest.clone()));
                 asked.push(Ok(Vec::new()));
                 continue;
@@ -66,9 +76,14 @@ pub(super) async fn commit(
                 asked.push(Ok(Vec::new()));
                 continue;
             }
+            Task::Rollup { project } => {
+                builds.push(project.as_str());
+                asked.push(Ok(Vec::new()));
+                continue;
+            }
         };
         let errors: Vec<FieldError> =
-            pushes.iter().flat_map(|p| check(p, states[p.project.as_str()].as_ref().map(|s| &s.project))).collect();
+            pushes.iter().flat_map(|p| check(p, states[p.project.as_str()].as_ref())).collect();
         if !errors.is_empty() {
             if let Some(run) = run {
                 let field_errors = errors.iter().map(|e| format!("{}: {}", e.field, e.message));
@@ -98,6 +113,8 @@ pub(super) async fn commit(
         for (push, set) in pushes.iter().zip(new_sets) {
             let w = work.entry(push.project.as_str()).or_default();
             w.readings.push((set.observed_at, push.values.clone()));
+            let observed = push.values.iter().map(|(k, v)| (set.project_id, set.observed_at, k.clone(), *v));
+            changes.observations.extend(observed);
             times.push((push.project.as_str(), set.observed_at));
             observations.push(set);
         }
@@ -110,7 +127,7 @@ pub(super) async fn commit(
     let mut done: HashMap<&str, history::Done> = HashMap::new();
     for (code, w) in &work {
         if let Some(state) = states.get_mut(code).and_then(Option::as_mut) {
-            done.insert(code, history::run(&txn, state, w, now, budget).await?);
+            done.insert(code, history::run(&txn, state, w, now, limits.recompute_batch).await?);
         }
     }
     let mut changed: Vec<(i64, &HashMap<String, Latest>)> = Vec::new();
@@ -122,6 +139,9 @@ pub(super) async fn commit(
             changed.push((id, &state.latest));
         }
         result_projects.extend(std::iter::repeat_n(id, d.rows.len()));
+        changes.points.extend(d.rows.iter().map(|r| (id, store::to_micros(r.at), r.value)));
+        let rewritten = d.rewritten.iter().map(|&(from, to)| Span { project_id: id, kind: Kind::Index, from, to });
+        changes.rewritten.extend(rewritten);
         results.append(&mut d.rows);
     }
     let mut rows = vec![store::latest_rows(changed), store::result_rows(&result_projects, &results)];
@@ -130,6 +150,20 @@ pub(super) async fn commit(
     }
     rows.append(&mut staged);
     store::insert_all(&txn, rows).await?;
+    changes.built_to = states.values().flatten().filter_map(|s| Some((s.project.id, s.built_to?))).collect();
+    store::update_rollups(&txn, &changes).await?;
+    // After the rows above: the builder reads them back.
+    let mut more: HashMap<&str, bool> = HashMap::new();
+    for code in builds {
+        if let Some(state) = states.get_mut(code).and_then(Option::as_mut) {
+            let (id, end) = (state.project.id, state.history_end);
+            let built = store::build_rollups(&txn, id, state.built_to, end, limits.rollup_batch).await?;
+            if let Some(built) = built {
+                state.built_to = Some(built.to);
+                more.insert(code, built.more);
+            }
+        }
+    }
     for (source_id, run, owner) in &runs {
         store::record_run(&txn, *source_id, run, owner.as_deref()).await?;
     }
@@ -159,6 +193,9 @@ pub(super) async fn commit(
         if let Some(d) = job.task.projects().next().and_then(|code| done.get(code)) {
             (answer.job, answer.pending) = (d.job, d.pending);
         }
+        if let Task::Rollup { project } = &job.task {
+            answer.pending = more.get(project.as_str()).copied().unwrap_or(false);
+        }
         outcomes.push(Ok(answer));
     }
     txn.commit().await?;
@@ -174,13 +211,30 @@ fn run_record(run: &RunUpdate, values: BTreeMap<String, f64>, more: Vec<String>)
     (run.source_id, RunRecord { at: run.at, values, error }, run.lease_owner.clone())
 }
 
-fn check(push: &Push, project: Option<&Project>) -> Vec<FieldError> {
-    let Some(project) = project else {
+fn check(push: &Push, state: Option<&State>) -> Vec<FieldError> {
+    let Some(State { project, raw_from, .. }) = state else {
         return vec![FieldError::new(
             format!("{}project", dot(&push.at)),
             format!("no project {:?}; create it with POST /v1/projects or check the code", push.project),
         )];
     };
+    let at = push.observed_at.map(store::to_micros);
+    if let (Some(at), Some(from)) = (at, raw_from)
+        && at < *from
+    {
+        // Its history was deleted: the points it would change could no
+        // longer be recomputed.
+        return vec![FieldError::new(
+            format!("{}ts", dot(&push.at)),
+            format!(
+                "is before {}, since when project {:?} keeps its raw history; raise its retention \
+                 ([retention] raw, or PUT /v1/projects/{}/retention) before storing older values",
+                store::from_micros(*from).to_rfc3339(),
+                project.code,
+                project.code
+            ),
+        )];
+    }
     push.values
         .iter()
         .filter(|(key, _)| !project.indicators.iter().any(|i| &i.key == key))

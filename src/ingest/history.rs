@@ -52,6 +52,9 @@ pub(super) struct Done {
     pub job: Option<i64>,
     /// Whether a recompute job is left to run.
     pub pending: bool,
+    /// Event times `from..=to` whose stored points were deleted or
+    /// replaced (not merely appended to): their rollups are rebuilt.
+    pub rewritten: Vec<(i64, i64)>,
 }
 
 pub(super) async fn run(
@@ -81,6 +84,9 @@ pub(super) async fn run(
         state.pending = Some(store::widen(txn, project_id, state.pending, "recompute", *from, None).await?);
     }
     if let Some((from, to)) = work.rescore {
+        // Points before the retention cutoff have lost the values to
+        // recompute them from.
+        let from = from.max(state.raw_from.unwrap_or(i64::MIN));
         state.pending = Some(store::widen(txn, project_id, state.pending, "rescore", from, to).await?);
     }
     done.job = state.pending.map(|p| p.job);
@@ -93,6 +99,7 @@ pub(super) async fn run(
         && tail.iter().any(|(at, _)| *at == end)
     {
         store::delete_points(txn, project_id, end, Some(end + 1)).await?;
+        done.rewritten.push((end, end));
     }
     extend(state, &tail, now, &mut done);
     done.pending = state.pending.is_some();
@@ -139,6 +146,9 @@ async fn chunk(
     let scorer = |l: &HashMap<String, Latest>, t| score(&project.indicators, project.missing_policy, l, t);
     let points = replay(&project.indicators, scorer, &mut scratch, &views, pending.cursor, until);
     store::delete_points(txn, project.id, pending.cursor, Some(until)).await?;
+    if until > pending.cursor {
+        done.rewritten.push((pending.cursor, until - 1));
+    }
     let results: Vec<IndexResult> = points.into_iter().map(|(at, s)| result(project, at, s, now)).collect();
     let ids = vec![project.id; results.len()];
     store::insert_all(txn, vec![store::result_rows(&ids, &results)]).await?;

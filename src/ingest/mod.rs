@@ -91,6 +91,8 @@ enum Task {
     /// Recompute `from..to` (µs; `None`: to the end) under the current
     /// configuration.
     Rescore { project: String, from: i64, to: Option<i64> },
+    /// Rolls up the next stretch of the project's history.
+    Rollup { project: String },
 }
 
 impl Task {
@@ -103,7 +105,8 @@ impl Task {
             | Task::ImportPublish { project, .. }
             | Task::Recompute { project }
             | Task::Sweep { project }
-            | Task::Rescore { project, .. } => Box::new(std::iter::once(project.as_str())),
+            | Task::Rescore { project, .. }
+            | Task::Rollup { project } => Box::new(std::iter::once(project.as_str())),
         }
     }
 
@@ -171,6 +174,7 @@ impl Ingestor {
                 let limits = writer::Limits {
                     max_batch: settings.max_batch.max(1),
                     recompute_batch: settings.recompute_batch.max(1),
+                    rollup_batch: settings.rollup_batch.max(1),
                 };
                 tokio::spawn(writer::run(own.clone(), flush.for_writer(n), rx, limits));
                 tx
@@ -235,6 +239,12 @@ impl Ingestor {
     /// Writes the points of values that turned stale since the newest one.
     pub async fn sweep(&self, project: &str) -> Result<(), IngestError> {
         self.submit(Task::Sweep { project: project.to_string() }).await.map(drop)
+    }
+
+    /// Rolls up the next stretch of the project's history (see
+    /// `store::build_rollups`); whether more is left.
+    pub async fn build_rollups(&self, project: &str) -> Result<bool, IngestError> {
+        Ok(self.submit(Task::Rollup { project: project.to_string() }).await?.pending)
     }
 
     /// Starts (or widens) the project's job recomputing `from..to`.

@@ -19,6 +19,10 @@ pub(super) struct State {
     pub history_end: Option<i64>,
     /// The part of the history still to recompute.
     pub pending: Option<Pending>,
+    /// Raw history before this time (µs) may have been deleted by retention.
+    pub raw_from: Option<i64>,
+    /// The rollups hold the history before this time (µs); None: nothing.
+    pub built_to: Option<i64>,
 }
 
 /// Projects kept between transactions; a writer with more starts afresh.
@@ -71,5 +75,7 @@ async fn load(txn: &impl ConnectionTrait, code: &str, lock: IngestLock) -> Resul
     let latest = store::latest_values(txn, lock.id).await?;
     let history_end = store::history_end(txn, lock.id).await?;
     let pending = store::pending_job(txn, lock.id).await?;
-    Ok(State { lock, project, latest, history_end, pending })
+    let raw_from = store::raw_from(txn, lock.id).await?;
+    let built_to = store::built_to(txn, lock.id).await?;
+    Ok(State { lock, project, latest, history_end, pending, raw_from, built_to })
 }

@@ -14,6 +14,8 @@ pub(super) struct Limits {
     pub max_batch: usize,
     /// Readings a recompute job goes through.
     pub recompute_batch: u64,
+    /// Points the rollup builder goes through.
+    pub rollup_batch: u64,
 }
 
 /// Commits queued jobs in batches of up to `max_batch` pushes until every
@@ -33,7 +35,7 @@ pub(super) async fn run(db: DatabaseConnection, flush: Flush, mut jobs: mpsc::Re
                 Err(_) => break,
             }
         }
-        match batch::commit(&db, &batch, &mut states, limits.recompute_batch).await {
+        match batch::commit(&db, &batch, &mut states, &limits).await {
             Ok(outcomes) => {
                 tokio::spawn(answer(flush.clone(), batch, outcomes));
             }

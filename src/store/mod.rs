@@ -4,6 +4,7 @@ mod alert_rules;
 mod alert_states;
 mod breakdown;
 mod bulk;
+mod chart;
 mod checkpoint;
 mod connect;
 pub mod entity;
@@ -20,7 +21,11 @@ mod page;
 mod project_cache;
 mod projects;
 mod results;
+mod retention;
+mod rollup_build;
+mod rollups;
 mod sources;
+mod tier_read;
 mod time;
 mod timeline;
 
@@ -32,6 +37,7 @@ pub use alert_states::{
     claim_resend, due_resends, project_states,
 };
 pub use bulk::insert_all;
+pub use chart::{Bucket, Series, chart};
 pub use checkpoint::checkpoint_wal;
 pub use connect::{connect, migrate};
 pub use flush::{Flush, connect_ingest};
@@ -52,7 +58,10 @@ pub use projects::{
     IngestLock, Project, ProjectError, create_project, delete_project, find_project, list_projects, lock_project,
     lock_projects, remove_indicator, replace_project, upsert_indicator,
 };
-pub use results::{Agg, Bucket, HistoryPoint, IndexResult, latest_result, result_buckets, result_history, result_rows};
+pub use results::{HistoryPoint, IndexResult, latest_result, result_history, result_rows};
+pub use retention::{project_overrides, raw_from, retention_overrides, set_overrides, sweep_raw, sweep_tier};
+pub use rollup_build::{Built, build_rollups, built_to, rollups_due};
+pub use rollups::{HistoryChanges, Kind, Span, update_rollups};
 pub use sources::{
     RunRecord, Source, claim_source, delete_source, due_sources, find_source, insert_source, list_sources, record_run,
     source_failures, update_source,

@@ -104,7 +104,7 @@ pub(super) fn holding(key: &str) -> SimpleExpr {
     Expr::col(observation_set::Column::Readings).like(LikeExpr::new(format!("%\"{escaped}\":%")).escape('\\'))
 }
 
-fn reading(readings: &str, key: &str) -> Option<f64> {
+pub(super) fn reading(readings: &str, key: &str) -> Option<f64> {
     let values: HashMap<&str, f64> = serde_json::from_str(readings).ok()?;
     values.get(key).copied()
 }

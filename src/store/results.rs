@@ -1,8 +1,6 @@
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -43,24 +41,6 @@ pub struct HistoryPoint {
     pub value: f64,
     pub coverage: f64,
     pub revision: i64,
-}
-
-/// Aggregate of the results in `[start, start + step)`.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Bucket {
-    #[serde(serialize_with = "serialize_rfc3339")]
-    pub start: DateTime<Utc>,
-    pub value: f64,
-    /// How many results the bucket aggregates.
-    pub count: i64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Agg {
-    Avg,
-    Min,
-    Max,
-    Last,
 }
 
 /// The rows storing computed results, for `store::insert_all`;
@@ -177,66 +157,4 @@ fn point(text: &str) -> Result<PointRow, DbErr> {
     let coverage = next()?.parse().map_err(|_| bad())?;
     let revision = next()?.parse().map_err(|_| bad())?;
     Ok((id, at, value, coverage, revision))
-}
-
-#[derive(FromQueryResult)]
-struct BucketRow {
-    bucket: i64,
-    value: Option<f64>,
-    last_at: Option<i64>,
-    n: i64,
-}
-
-/// Results grouped into buckets of `step_us` aligned on the epoch, oldest
-/// first; `page.after` resumes at the bucket after the cursor.
-pub async fn result_buckets(
-    db: &impl ConnectionTrait,
-    project_id: i64,
-    step_us: i64,
-    agg: Agg,
-    page: &PageRequest,
-) -> Result<Page<Bucket>, DbErr> {
-    let bucket = Expr::cust(format!("(at / {step_us}) * {step_us}"));
-    let value: SimpleExpr = match agg {
-        Agg::Avg => Expr::col(result::Column::Value).avg(),
-        Agg::Min => Expr::col(result::Column::Value).min(),
-        Agg::Max | Agg::Last => Expr::col(result::Column::Value).max(),
-    };
-    let mut select = result::Entity::find()
-        .select_only()
-        .column_as(bucket.clone(), "bucket")
-        .column_as(value, "value")
-        .column_as(Expr::col(result::Column::At).max(), "last_at")
-        .column_as(Expr::col(result::Column::Id).count(), "n")
-        .filter(result::Column::ProjectId.eq(project_id));
-    let from = Ord::max(page.after.as_ref().map(|c| c.key + step_us), page.from);
-    if let Some(from) = from {
-        select = select.filter(result::Column::At.gte(from));
-    }
-    if let Some(to) = page.to {
-        select = select.filter(result::Column::At.lt(to));
-    }
-    let mut rows = select
-        .group_by(bucket.clone())
-        .order_by_asc(bucket)
-        .limit(page.limit + 1)
-        .into_model::<BucketRow>()
-        .all(db)
-        .await?;
-    if agg == Agg::Last {
-        let times: Vec<i64> = rows.iter().filter_map(|r| r.last_at).collect();
-        let lasts = result::Entity::find()
-            .filter(result::Column::ProjectId.eq(project_id))
-            .filter(result::Column::At.is_in(times))
-            .all(db)
-            .await?;
-        for row in &mut rows {
-            row.value = lasts.iter().find(|l| Some(l.at) == row.last_at).map(|l| l.value);
-        }
-    }
-    Ok(page.finish(
-        rows,
-        |r| Cursor { key: r.bucket, id: 0 },
-        |r| Bucket { start: from_micros(r.bucket), value: r.value.unwrap_or(0.0), count: r.n },
-    ))
 }

@@ -96,7 +96,7 @@ pub async fn readings_chunk(
     Ok((chunk, cut))
 }
 
-fn parse_readings(text: &str) -> Result<Vec<(String, f64)>, DbErr> {
+pub(super) fn parse_readings(text: &str) -> Result<Vec<(String, f64)>, DbErr> {
     let map: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(text).map_err(|e| DbErr::Custom(format!("unreadable readings {text:?}: {e}")))?;
     map.into_iter()

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use koi::app::Application;
 use koi::config::Settings;
+use koi::ingest::Ingestor;
 use reqwest::{Method, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -71,12 +72,19 @@ pub fn test_settings(db_url: &str) -> Settings {
     // Wiremock sources listen on 127.0.0.1; keys stay off on this loopback
     // bind unless a test turns them on.
     settings.autopull.allow_loopback = true;
+    // Tests write history dated in the past; retention tests sweep it
+    // themselves with a clock of their choosing.
+    settings.retention.raw = "0".into();
+    settings.retention.minute = "0".into();
+    settings.retention.hour = "0".into();
     settings
 }
 
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The in-process server's writers (None for a `koi serve` child).
+    ingestor: Option<Ingestor>,
     _dir: Option<TempDir>,
 }
 
@@ -88,14 +96,26 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_with(settings: Settings, dir: Option<TempDir>) -> TestApp {
     let app = Application::build(settings).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let ingestor = Some(app.ingestor());
     tokio::spawn(app.run());
-    TestApp { address, client: reqwest::Client::new(), _dir: dir }
+    TestApp { address, client: reqwest::Client::new(), ingestor, _dir: dir }
 }
 
 impl TestApp {
     /// A server started some other way (a `koi serve` child), at `address`.
     pub fn at(address: &str) -> Self {
-        TestApp { address: address.to_string(), client: reqwest::Client::new(), _dir: None }
+        TestApp { address: address.to_string(), client: reqwest::Client::new(), ingestor: None, _dir: None }
+    }
+
+    /// Runs the rollup builder on the project `stretches` times (or until
+    /// it is done), as the background upkeep would.
+    pub async fn roll_up(&self, code: &str, stretches: usize) {
+        let ingestor = self.ingestor.as_ref().expect("an in-process server");
+        for _ in 0..stretches {
+            if !ingestor.build_rollups(code).await.expect("rollups build") {
+                return;
+            }
+        }
     }
 
     pub async fn get(&self, path: &str) -> Response {

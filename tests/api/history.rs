@@ -9,6 +9,7 @@ on_both_backends!(
     index_history_downsamples_into_buckets,
     history_parameters_are_validated,
     history_keeps_every_digit,
+    chart_buckets_keep_every_digit,
 );
 
 async fn push_series(app: &crate::helpers::TestApp, values: &[f64]) {
@@ -78,7 +79,7 @@ async fn history_parameters_are_validated(backend: Backend) {
         ("from=yesterday", "from"),
         ("cursor=garbage", "cursor"),
         ("order=sideways", "order"),
-        ("step=5w", "step"),
+        ("step=5y", "step"),
         ("step=5m&agg=median", "agg"),
         ("agg=avg", "agg"),
     ];
@@ -113,4 +114,21 @@ async fn history_keeps_every_digit(backend: Backend) {
     // Weight 100 and no intervals: each index value is the pushed value.
     assert_eq!(values(&index), AWKWARD);
     assert_eq!(values(&observed), AWKWARD);
+}
+
+async fn chart_buckets_keep_every_digit(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_project(json!({"code": "h", "indicators": [{"key": "a", "weight": 100}]})).await;
+    for (day, v) in AWKWARD.iter().enumerate() {
+        let ts = format!("2026-01-0{}T12:00:00Z", day + 1);
+        app.push(json!({"project": "h", "ts": ts, "values": {"a": v}})).await;
+    }
+
+    for agg in ["avg", "min", "max", "first", "last"] {
+        let days = format!("/v1/projects/h/index/history?step=1d&agg={agg}");
+        let buckets = expect(app.get(&days).await, StatusCode::OK).await;
+        let values: Vec<f64> =
+            buckets["items"].as_array().unwrap().iter().map(|b| b["value"].as_f64().unwrap()).collect();
+        assert_eq!(values, AWKWARD, "{agg}");
+    }
 }

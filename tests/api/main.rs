@@ -26,6 +26,8 @@ mod pull_safety;
 mod pull_sources;
 mod pull_worker;
 mod restart;
+mod retention;
+mod rollups;
 mod scoring;
 mod timeline;
 mod upgrade;

@@ -205,13 +205,22 @@ fn reference(pushes: &Generated) -> Vec<(String, f64)> {
 /// outlives each case.
 fn shared(backend: Backend) -> &'static TestApp {
     static APPS: OnceLock<[TestApp; 2]> = OnceLock::new();
-    let apps = APPS.get_or_init(|| {
-        runtime().block_on(async { [spawn_app(Backend::Sqlite).await, spawn_app(Backend::Postgres).await] })
-    });
+    per_backend(&APPS, backend, spawn_app)
+}
+
+/// The server of `backend` in `apps`, both made by `spawn` on first use
+/// (on `runtime()`, where they keep running).
+pub fn per_backend<F: Future<Output = TestApp>>(
+    apps: &'static OnceLock<[TestApp; 2]>,
+    backend: Backend,
+    spawn: impl Fn(Backend) -> F,
+) -> &'static TestApp {
+    let apps = apps
+        .get_or_init(|| runtime().block_on(async { [spawn(Backend::Sqlite).await, spawn(Backend::Postgres).await] }));
     &apps[if backend == Backend::Sqlite { 0 } else { 1 }]
 }
 
-fn runtime() -> &'static tokio::runtime::Runtime {
+pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
 }

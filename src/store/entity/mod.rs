@@ -13,4 +13,7 @@ pub mod observation_set;
 pub mod project;
 pub mod project_latest;
 pub mod result;
+pub mod retention;
+pub mod rollup;
+pub mod rollup_progress;
 pub mod source;

@@ -1,0 +1,172 @@
+//! Deleting history past its retention, a small batch per transaction so
+//! that ingest is never held up for long, and per-project overrides.
+//!
+//! Raw points before the cutoff go except the newest one: it holds, in its
+//! breakdown, each indicator's latest value before the cutoff, which is
+//! all the points after it depend on (latest value and staleness), so the
+//! history kept is unchanged and a late value or rescore after the cutoff
+//! recomputes the same points. Observation sets before the cutoff go.
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, TransactionTrait,
+};
+
+use super::entity::{observation_set, project, result, retention, rollup};
+use super::imports::visible;
+use super::jobs::pending_job;
+use super::projects::lock_project;
+use super::rollup_build::built_to;
+use crate::domain::{Overrides, TIERS, floor_to};
+
+/// Every project with its retention overrides (all None without a row).
+pub async fn retention_overrides(db: &impl ConnectionTrait) -> Result<Vec<(i64, String, Overrides)>, DbErr> {
+    let projects: Vec<(i64, String)> = project::Entity::find()
+        .select_only()
+        .columns([project::Column::Id, project::Column::Code])
+        .into_tuple()
+        .all(db)
+        .await?;
+    let rows = retention::Entity::find().all(db).await?;
+    Ok(projects
+        .into_iter()
+        .map(|(id, code)| {
+            let row = rows.iter().find(|r| r.project_id == id);
+            (id, code, row.map_or([None; 4], |r| [r.raw, r.minute, r.hour, r.day]))
+        })
+        .collect())
+}
+
+/// One project's overrides.
+pub async fn project_overrides(db: &impl ConnectionTrait, project_id: i64) -> Result<Overrides, DbErr> {
+    let row = retention::Entity::find_by_id(project_id).one(db).await?;
+    Ok(row.map_or([None; 4], |r| [r.raw, r.minute, r.hour, r.day]))
+}
+
+/// The time (µs) before which the project's raw history may be deleted.
+pub async fn raw_from(db: &impl ConnectionTrait, project_id: i64) -> Result<Option<i64>, DbErr> {
+    let row = retention::Entity::find_by_id(project_id).one(db).await?;
+    Ok(row.and_then(|r| r.raw_from))
+}
+
+pub async fn set_overrides(db: &impl ConnectionTrait, project_id: i64, o: Overrides) -> Result<(), DbErr> {
+    use retention::Column::{Day, Hour, Minute, ProjectId, Raw};
+    let insert = Query::insert()
+        .into_table(retention::Entity)
+        .columns([ProjectId, Raw, Minute, Hour, Day])
+        .values_panic([project_id.into(), o[0].into(), o[1].into(), o[2].into(), o[3].into()])
+        .on_conflict(OnConflict::column(ProjectId).update_columns([Raw, Minute, Hour, Day]).to_owned())
+        .to_owned();
+    db.execute(&insert).await?;
+    Ok(())
+}
+
+/// Deletes up to `batch` raw points and up to `batch` observation sets of
+/// the project from before `cutoff` (a UTC midnight), in one short
+/// transaction under the project's lock; how many rows went. A project
+/// whose history is being recomputed is left for a later sweep, and raw
+/// rows the builder has not rolled up yet stay whatever their age (the
+/// cutoff stops at the midnight before `built_to`).
+pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: u64) -> Result<u64, DbErr> {
+    let txn = db.begin().await?;
+    let Some(lock) = lock_project(&txn, code).await? else { return Ok(0) };
+    if pending_job(&txn, lock.id).await?.is_some() {
+        return Ok(0);
+    }
+    let Some(built) = built_to(&txn, lock.id).await? else { return Ok(0) };
+    let cutoff = Ord::min(cutoff, floor_to(built, TIERS[2]));
+    mark_raw_from(&txn, lock.id, cutoff).await?;
+    let newest_before: Option<Option<i64>> = result::Entity::find()
+        .select_only()
+        .column_as(Expr::col(result::Column::At).max(), "keep")
+        .filter(result::Column::ProjectId.eq(lock.id))
+        .filter(result::Column::At.lt(cutoff))
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    let mut deleted = 0;
+    if let Some(keep) = newest_before.flatten() {
+        let ids = result::Entity::find()
+            .select_only()
+            .column(result::Column::Id)
+            .filter(result::Column::ProjectId.eq(lock.id))
+            .filter(result::Column::At.lt(keep))
+            .order_by_asc(result::Column::At)
+            .limit(batch)
+            .into_query();
+        deleted +=
+            result::Entity::delete_many().filter(result::Column::Id.in_subquery(ids)).exec(&txn).await?.rows_affected;
+    }
+    let ids = observation_set::Entity::find()
+        .select_only()
+        .column(observation_set::Column::Id)
+        .filter(observation_set::Column::ProjectId.eq(lock.id))
+        .filter(observation_set::Column::ObservedAt.lt(cutoff))
+        .filter(visible())
+        .order_by_asc(observation_set::Column::ObservedAt)
+        .limit(batch)
+        .into_query();
+    deleted += observation_set::Entity::delete_many()
+        .filter(observation_set::Column::Id.in_subquery(ids))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    txn.commit().await?;
+    Ok(deleted)
+}
+
+/// Records that raw history before `cutoff` may be gone: rollup rebuilds
+/// leave the buckets before it alone. Only ever moves forward.
+async fn mark_raw_from(txn: &impl ConnectionTrait, project_id: i64, cutoff: i64) -> Result<(), DbErr> {
+    use retention::Column::{ProjectId, RawFrom};
+    let insert = Query::insert()
+        .into_table(retention::Entity)
+        .columns([ProjectId, RawFrom])
+        .values_panic([project_id.into(), cutoff.into()])
+        .on_conflict(
+            OnConflict::column(ProjectId)
+                .value(
+                    RawFrom,
+                    Expr::case(
+                        Expr::col((retention::Entity, RawFrom)).gt(cutoff),
+                        Expr::col((retention::Entity, RawFrom)),
+                    )
+                    .finally(Expr::val(cutoff)),
+                )
+                .to_owned(),
+        )
+        .to_owned();
+    txn.execute(&insert).await?;
+    Ok(())
+}
+
+/// Deletes up to `batch` buckets of `tier` (µs) of the project that ended
+/// by `before`; how many went.
+pub async fn sweep_tier(
+    db: &DatabaseConnection,
+    project_id: i64,
+    tier: i64,
+    before: i64,
+    batch: u64,
+) -> Result<u64, DbErr> {
+    let oldest: Vec<i64> = rollup::Entity::find()
+        .select_only()
+        .column(rollup::Column::Bucket)
+        .filter(rollup::Column::ProjectId.eq(project_id))
+        .filter(rollup::Column::Tier.eq(tier))
+        .filter(rollup::Column::Bucket.lte(before - tier))
+        .order_by_asc(rollup::Column::Bucket)
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let Some(last) = oldest.last() else { return Ok(0) };
+    let deleted = rollup::Entity::delete_many()
+        .filter(rollup::Column::ProjectId.eq(project_id))
+        .filter(rollup::Column::Tier.eq(tier))
+        .filter(rollup::Column::Bucket.lte(*last))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
