@@ -2,9 +2,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 
 use super::history::{self, Work};
+use super::minutes;
 use super::states::{State, States};
 use super::writer::Limits;
 use super::{Done, Job, Push, RunUpdate, Task};
@@ -152,16 +153,21 @@ pub(super) async fn commit(
     store::insert_all(&txn, rows).await?;
     changes.built_to = states.values().flatten().filter_map(|s| Some((s.project.id, s.built_to?))).collect();
     store::update_rollups(&txn, &changes).await?;
+    roll_up_appended(&txn, &mut states, &changes).await?;
     // After the rows above: the builder reads them back.
     let mut more: HashMap<&str, bool> = HashMap::new();
     for code in builds {
-        if let Some(state) = states.get_mut(code).and_then(Option::as_mut) {
+        if let Some(state) = states.get_mut(code).and_then(Option::as_mut)
+            && state.unbuilt.is_none()
+        {
             let (id, end) = (state.project.id, state.history_end);
             let built = store::build_rollups(&txn, id, state.built_to, end, limits.rollup_batch).await?;
             if let Some(built) = built {
                 state.built_to = Some(built.to);
-                more.insert(code, built.more);
             }
+            let left = built.is_some_and(|b| b.more);
+            minutes::after_build(&txn, state, left).await?;
+            more.insert(code, left);
         }
     }
     for (source_id, run, owner) in &runs {
@@ -205,6 +211,25 @@ pub(super) async fn commit(
 }
 
 /// The source's new status: the pull's own errors, then the ingest's.
+/// Sums what was appended past each project's `built_to` and rolls up
+/// the minutes that are complete, in one statement per tier.
+async fn roll_up_appended(
+    txn: &impl ConnectionTrait,
+    states: &mut HashMap<&str, Option<State>>,
+    changes: &HistoryChanges,
+) -> Result<(), DbErr> {
+    let mut by_id: HashMap<i64, &mut State> = states.values_mut().flatten().map(|s| (s.project.id, s)).collect();
+    minutes::note(&mut by_id, changes);
+    let (mut cells, mut marks) = (store::Cells::new(), Vec::new());
+    for (id, state) in by_id {
+        if let Some((done, cut)) = minutes::complete(state) {
+            cells.extend(done);
+            marks.push((id, cut));
+        }
+    }
+    store::store_minutes(txn, cells, &marks).await
+}
+
 fn run_record(run: &RunUpdate, values: BTreeMap<String, f64>, more: Vec<String>) -> (i64, RunRecord, Option<String>) {
     let errors: Vec<String> = run.errors.iter().cloned().chain(more).collect();
     let error = (!errors.is_empty()).then(|| errors.join("; "));

@@ -8,6 +8,7 @@
 
 mod batch;
 mod history;
+mod minutes;
 mod states;
 pub mod upkeep;
 mod writer;

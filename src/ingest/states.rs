@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DbErr};
 
+use super::minutes;
 use crate::domain::Latest;
-use crate::store::{self, IngestLock, Pending, Project};
+use crate::store::{self, Cells, IngestLock, Pending, Project};
 
 /// A project locked by the current transaction, with its latest values.
 pub(super) struct State {
@@ -23,6 +24,9 @@ pub(super) struct State {
     pub raw_from: Option<i64>,
     /// The rollups hold the history before this time (µs); None: nothing.
     pub built_to: Option<i64>,
+    /// The history from `built_to` on, summed per minute (see `minutes`);
+    /// None: not known here, the builder reads it from the raw rows.
+    pub unbuilt: Option<Cells>,
 }
 
 /// Projects kept between transactions; a writer with more starts afresh.
@@ -77,5 +81,6 @@ async fn load(txn: &impl ConnectionTrait, code: &str, lock: IngestLock) -> Resul
     let pending = store::pending_job(txn, lock.id).await?;
     let raw_from = store::raw_from(txn, lock.id).await?;
     let built_to = store::built_to(txn, lock.id).await?;
-    Ok(State { lock, project, latest, history_end, pending, raw_from, built_to })
+    let unbuilt = minutes::fresh(history_end, built_to);
+    Ok(State { lock, project, latest, history_end, pending, raw_from, built_to, unbuilt })
 }

@@ -167,10 +167,32 @@ impl IngestLock {
 /// is a row lock on PostgreSQL and the write lock on SQLite, so concurrent
 /// ingests of one project run one after the other.
 pub async fn lock_project(txn: &impl ConnectionTrait, code: &str) -> Result<Option<IngestLock>, DbErr> {
-    use project::Column::{Code, Id, IngestSeq, Revision, UpdatedAt};
+    take_lock(txn, code, 1).await
+}
+
+/// Takes the project's write lock without counting as an ingest, for work
+/// that leaves what writers keep of the project as it is (see `States`);
+/// `count_as_ingest` once it changes any of it.
+pub async fn hold_project(txn: &impl ConnectionTrait, code: &str) -> Result<Option<IngestLock>, DbErr> {
+    take_lock(txn, code, 0).await
+}
+
+pub async fn count_as_ingest(txn: &impl ConnectionTrait, project_id: i64) -> Result<(), DbErr> {
+    use project::Column::{Id, IngestSeq};
     let update = Query::update()
         .table(project::Entity)
         .value(IngestSeq, Expr::col(IngestSeq).add(1))
+        .and_where(Expr::col(Id).eq(project_id))
+        .to_owned();
+    txn.execute(&update).await?;
+    Ok(())
+}
+
+async fn take_lock(txn: &impl ConnectionTrait, code: &str, count: i64) -> Result<Option<IngestLock>, DbErr> {
+    use project::Column::{Code, Id, IngestSeq, Revision, UpdatedAt};
+    let update = Query::update()
+        .table(project::Entity)
+        .value(IngestSeq, Expr::col(IngestSeq).add(count))
         .and_where(Expr::col(Code).eq(code))
         .returning(Query::returning().columns([Id, Revision, UpdatedAt, IngestSeq]))
         .to_owned();

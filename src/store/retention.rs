@@ -16,7 +16,7 @@ use sea_orm::{
 use super::entity::{observation_set, project, result, retention, rollup};
 use super::imports::visible;
 use super::jobs::pending_job;
-use super::projects::lock_project;
+use super::projects::{count_as_ingest, hold_project};
 use super::rollup_build::built_to;
 use crate::domain::{Overrides, TIERS, floor_to};
 
@@ -70,13 +70,18 @@ pub async fn set_overrides(db: &impl ConnectionTrait, project_id: i64, o: Overri
 /// cutoff stops at the midnight before `built_to`).
 pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: u64) -> Result<u64, DbErr> {
     let txn = db.begin().await?;
-    let Some(lock) = lock_project(&txn, code).await? else { return Ok(0) };
+    // Writers keep the project's state while only rows it no longer needs
+    // go; a new `raw_from` is part of that state.
+    let Some(lock) = hold_project(&txn, code).await? else { return Ok(0) };
     if pending_job(&txn, lock.id).await?.is_some() {
         return Ok(0);
     }
     let Some(built) = built_to(&txn, lock.id).await? else { return Ok(0) };
     let cutoff = Ord::min(cutoff, floor_to(built, TIERS[2]));
-    mark_raw_from(&txn, lock.id, cutoff).await?;
+    if raw_from(&txn, lock.id).await?.is_none_or(|from| from < cutoff) {
+        mark_raw_from(&txn, lock.id, cutoff).await?;
+        count_as_ingest(&txn, lock.id).await?;
+    }
     let newest_before: Option<Option<i64>> = result::Entity::find()
         .select_only()
         .column_as(Expr::col(result::Column::At).max(), "keep")
@@ -117,25 +122,14 @@ pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: 
 }
 
 /// Records that raw history before `cutoff` may be gone: rollup rebuilds
-/// leave the buckets before it alone. Only ever moves forward.
+/// leave the buckets before it alone.
 async fn mark_raw_from(txn: &impl ConnectionTrait, project_id: i64, cutoff: i64) -> Result<(), DbErr> {
     use retention::Column::{ProjectId, RawFrom};
     let insert = Query::insert()
         .into_table(retention::Entity)
         .columns([ProjectId, RawFrom])
         .values_panic([project_id.into(), cutoff.into()])
-        .on_conflict(
-            OnConflict::column(ProjectId)
-                .value(
-                    RawFrom,
-                    Expr::case(
-                        Expr::col((retention::Entity, RawFrom)).gt(cutoff),
-                        Expr::col((retention::Entity, RawFrom)),
-                    )
-                    .finally(Expr::val(cutoff)),
-                )
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::column(ProjectId).update_column(RawFrom).to_owned())
         .to_owned();
     txn.execute(&insert).await?;
     Ok(())

@@ -1,10 +1,11 @@
-//! The rollup builder: rolls a project's raw history up past its
-//! `built_to`, a stretch of whole minutes per transaction, under the
-//! project's ingest lock (it runs as a writer task). Pushes write no
-//! rollup, so this is what keeps the rollups growing, and it also builds
-//! those of history stored before rollups existed (a project without a
-//! progress row starts from its oldest row). The minute of the newest
-//! point stays raw: points still arrive in it.
+//! Rolling a project's history up past its `built_to`, a stretch of whole
+//! minutes at a time, under the project's ingest lock (in a writer task).
+//! The writer rolls up the minutes it summed while appending them
+//! (`store_minutes`); the builder reads the raw rows of those it could
+//! not sum: history stored before rollups existed (a project without a
+//! progress row starts from its oldest row) and minutes that changed other
+//! than by appending. The minute of the newest point stays raw: points
+//! still arrive in it.
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
@@ -52,14 +53,32 @@ pub async fn build_rollups(
         return Ok(None);
     }
     let to = stretch_end(txn, project_id, (from, limit), budget).await?;
+    let cells = raw_minutes(txn, project_id, from, to).await?;
+    store_minutes(txn, cells, &[(project_id, to)]).await?;
+    Ok(Some(Built { to, more: to < limit }))
+}
+
+/// The minute cells of the project's raw rows from `from` on.
+pub async fn minutes_from(txn: &impl ConnectionTrait, project_id: i64, from: i64) -> Result<Cells, DbErr> {
+    raw_minutes(txn, project_id, from, i64::MAX).await
+}
+
+async fn raw_minutes(txn: &impl ConnectionTrait, project_id: i64, from: i64, to: i64) -> Result<Cells, DbErr> {
     let index = Span { project_id, kind: Kind::Index, from, to };
     let indicators = Span { kind: Kind::Indicators, ..index };
     let mut source = raw_points(txn, &[&index]).await?;
     source.extend(raw_observations(txn, &[&indicators]).await?);
-    let merge = merge_clause(txn.get_database_backend());
-    // Each tier from the one below: the raw rows are gone through once.
     let mut cells = Cells::new();
     add_up(&mut cells, source, MINUTE);
+    Ok(cells)
+}
+
+/// Writes minute cells that no tier holds yet into every tier (each
+/// coarser one summed from the finer, then merged into what it holds) and
+/// moves each project of `marks` (project id, new `built_to`) to its mark.
+pub async fn store_minutes(txn: &impl ConnectionTrait, minutes: Cells, marks: &[(i64, i64)]) -> Result<(), DbErr> {
+    let merge = merge_clause(txn.get_database_backend());
+    let mut cells = minutes;
     let mut merges = Vec::with_capacity(TIERS.len());
     for (finer, tier) in TIERS.into_iter().zip(TIERS.into_iter().skip(1)) {
         let mut coarser = Cells::new();
@@ -68,8 +87,7 @@ pub async fn build_rollups(
     }
     merges.push(rows(TIERS[TIERS.len() - 1], cells, &merge));
     insert_all(txn, merges).await?;
-    set_built_to(txn, project_id, to).await?;
-    Ok(Some(Built { to, more: to < limit }))
+    set_built_to(txn, marks).await
 }
 
 /// The end of the next stretch of `[from, limit)`: the minute of the point
@@ -117,14 +135,17 @@ async fn oldest(txn: &impl ConnectionTrait, project_id: i64) -> Result<Option<i6
     Ok([point.flatten(), value.flatten()].into_iter().flatten().min())
 }
 
-async fn set_built_to(txn: &impl ConnectionTrait, project_id: i64, to: i64) -> Result<(), DbErr> {
+async fn set_built_to(txn: &impl ConnectionTrait, marks: &[(i64, i64)]) -> Result<(), DbErr> {
     use rollup_progress::Column::{BuiltTo, ProjectId};
-    let upsert = Query::insert()
-        .into_table(rollup_progress::Entity)
-        .columns([ProjectId, BuiltTo])
-        .values_panic([project_id.into(), to.into()])
-        .on_conflict(OnConflict::column(ProjectId).update_column(BuiltTo).to_owned())
-        .to_owned();
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let mut upsert = Query::insert();
+    upsert.into_table(rollup_progress::Entity).columns([ProjectId, BuiltTo]);
+    for (project_id, to) in marks {
+        upsert.values_panic([(*project_id).into(), (*to).into()]);
+    }
+    upsert.on_conflict(OnConflict::column(ProjectId).update_column(BuiltTo).to_owned());
     txn.execute(&upsert).await?;
     Ok(())
 }

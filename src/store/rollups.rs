@@ -1,12 +1,12 @@
 //! Keeps the rollups of the index and of each indicator equal to the raw
 //! history before each project's `built_to` (see `rollup_build`, which
-//! appends past it in the background), in the transaction that changes
-//! that history. Pushes append at or after `built_to` and write no rollup;
-//! what lands before it (a late value, the points a recompute rewrote, a
-//! published import) is merged in, or has its buckets rebuilt from the
-//! stored rows: the minute tier from the raw rows, each coarser tier from
-//! the one below, so a rebuild reads at most the raw rows of the minutes
-//! it touches plus 60 and 24 rollup rows per hour and day.
+//! moves it on), in the transaction that changes that history. Pushes
+//! append at or after `built_to`; what lands before it (a late value, the
+//! points a recompute rewrote, a published import) is merged in, or has
+//! its buckets rebuilt from the stored rows: the minute tier from the raw
+//! rows, each coarser tier from the one below, so a rebuild reads at most
+//! the raw rows of the minutes it touches plus 60 and 24 rollup rows per
+//! hour and day.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -59,7 +59,7 @@ impl HistoryChanges {
 }
 
 /// (project id, series, bucket start) → cell, in key order.
-pub(super) type Cells = BTreeMap<(i64, String, i64), Cell>;
+pub type Cells = BTreeMap<(i64, String, i64), Cell>;
 
 /// Brings the rollups of every tier up to date with `changes`, which the
 /// caller has already written to the raw tables in this transaction.

@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use koi::config::Settings;
 use koi::domain::Retention;
 use reqwest::StatusCode;
-use sea_orm::{Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -33,13 +34,10 @@ fn ts(secs: i64) -> String {
 /// A server on a fresh database, a connection to that database, and a
 /// project `p` with a value `AGES` days ago each (at 12:00 UTC, and its
 /// stale point an hour later), keeping raw history 30 days and
-/// 1-minute buckets 7 days; not rolled up yet.
-async fn seeded(backend: Backend) -> (TestApp, DatabaseConnection, i64) {
+/// 1-minute buckets 7 days; and its database's URL.
+async fn seeded(backend: Backend) -> (TestApp, DatabaseConnection, i64, String) {
     let (url, dir) = fresh_database(backend).await;
-    let mut settings = test_settings(&url);
-    // Rolled up when a test says so, not by the upkeep.
-    settings.database.upkeep_tick_ms = 24 * 3_600_000;
-    let app = spawn_with(settings, dir).await;
+    let app = spawn_with(no_upkeep(&url), dir).await;
     let db = Database::connect(&url).await.unwrap();
     app.create_project(json!({"code": "p", "indicators": [{"key": "a", "weight": 100, "max_age_secs": 3600}]})).await;
     let today = Utc::now().timestamp() / DAY * DAY;
@@ -48,7 +46,15 @@ async fn seeded(backend: Backend) -> (TestApp, DatabaseConnection, i64) {
     }
     let retention = json!({"raw": "30d", "minute": "7d"});
     expect(app.put("/v1/projects/p/retention", &retention).await, StatusCode::OK).await;
-    (app, db, today)
+    (app, db, today, url)
+}
+
+/// Settings under which history is rolled up when a test says so (or as
+/// pushes append it), not by the upkeep.
+fn no_upkeep(url: &str) -> Settings {
+    let mut settings = test_settings(url);
+    settings.database.upkeep_tick_ms = 24 * 3_600_000;
+    settings
 }
 
 async fn listing(app: &TestApp, path: &str) -> Vec<Value> {
@@ -61,7 +67,7 @@ async fn sweep(db: &DatabaseConnection, batch: u64, now: i64) {
 }
 
 async fn retention_deletes_exactly_what_is_past_its_period(backend: Backend) {
-    let (app, db, today) = seeded(backend).await;
+    let (app, db, today, _) = seeded(backend).await;
     app.roll_up("p", usize::MAX).await;
     let points = listing(&app, "/v1/projects/p/index/history?limit=1000").await;
     let days = listing(&app, "/v1/projects/p/index/history?step=1d&limit=1000").await;
@@ -96,7 +102,7 @@ async fn retention_deletes_exactly_what_is_past_its_period(backend: Backend) {
 }
 
 async fn a_sweep_cut_off_midway_loses_nothing_it_should_keep(backend: Backend) {
-    let (app, db, today) = seeded(backend).await;
+    let (app, db, today, _) = seeded(backend).await;
     app.roll_up("p", usize::MAX).await;
     let cutoff = today - 30 * DAY;
     let before = listing(&app, "/v1/projects/p/index/history?limit=1000").await;
@@ -124,12 +130,17 @@ async fn a_sweep_cut_off_midway_loses_nothing_it_should_keep(backend: Backend) {
 }
 
 async fn history_not_rolled_up_yet_is_kept_whatever_its_age(backend: Backend) {
-    let (app, db, _) = seeded(backend).await;
+    let (app, db, _, url) = seeded(backend).await;
     let points = listing(&app, "/v1/projects/p/index/history?limit=1000").await;
+    // As a store from before rollups: none built yet.
+    db.execute_unprepared("DELETE FROM rollups").await.unwrap();
+    db.execute_unprepared("DELETE FROM rollup_progress").await.unwrap();
 
     sweep(&db, 100, Utc::now().timestamp_micros()).await;
     let unswept = listing(&app, "/v1/projects/p/index/history?limit=1000").await;
-    app.roll_up("p", usize::MAX).await;
+    // Opened again, it rolls that history up.
+    let reopened = spawn_with(no_upkeep(&url), None).await;
+    reopened.roll_up("p", usize::MAX).await;
     sweep(&db, 100, Utc::now().timestamp_micros()).await;
 
     assert_eq!(unswept, points);

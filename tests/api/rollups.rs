@@ -262,6 +262,26 @@ proptest! {
     }
 }
 
+/// Found by the property test: the second push lands on the instant the
+/// first one's value went stale, replacing the point written for it, in
+/// the minute the writer was summing.
+fn a_point_replaced_where_the_writer_sums(backend: Backend) {
+    let generated = vec![(89_999, None, Some(0)), (93_599, None, Some(0))];
+    let queries =
+        ["avg", "min", "last", "count"].map(|agg| Query { step: 3600, agg, tz: false, range: (None, None), limit: 5 });
+    rollups_answer_as_raw_points_do(backend, generated, (0, 0), queries.to_vec()).unwrap();
+}
+
+#[test]
+fn a_point_replaced_where_the_writer_sums_on_sqlite() {
+    a_point_replaced_where_the_writer_sums(Backend::Sqlite);
+}
+
+#[test]
+fn a_point_replaced_where_the_writer_sums_on_postgres() {
+    a_point_replaced_where_the_writer_sums(Backend::Postgres);
+}
+
 async fn chart_options_are_validated(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create_project(json!({"code": "h", "indicators": [{"key": "a", "weight": 100}]})).await;
