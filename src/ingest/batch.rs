@@ -141,7 +141,7 @@ pub(super) async fn commit(
         }
         result_projects.extend(std::iter::repeat_n(id, d.rows.len()));
         changes.points.extend(d.rows.iter().map(|r| (id, store::to_micros(r.at), r.value)));
-        let rewritten = d.rewritten.iter().map(|&(from, to)| Span { project_id: id, kind: Kind::Index, from, to });
+        let rewritten = d.rewrites.iter().map(|r| Span { project_id: id, kind: Kind::Index, from: r.from, to: r.to });
         changes.rewritten.extend(rewritten);
         results.append(&mut d.rows);
     }
@@ -153,7 +153,9 @@ pub(super) async fn commit(
     store::insert_all(&txn, rows).await?;
     changes.built_to = states.values().flatten().filter_map(|s| Some((s.project.id, s.built_to?))).collect();
     store::update_rollups(&txn, &changes).await?;
-    roll_up_appended(&txn, &mut states, &changes).await?;
+    let rewrites: Vec<(i64, &[history::Rewrite])> =
+        done.iter().filter_map(|(code, d)| Some((states[code].as_ref()?.project.id, &d.rewrites[..]))).collect();
+    roll_up_appended(&txn, &mut states, &rewrites, &changes).await?;
     // After the rows above: the builder reads them back.
     let mut more: HashMap<&str, bool> = HashMap::new();
     for code in builds {
@@ -211,15 +213,16 @@ pub(super) async fn commit(
 }
 
 /// The source's new status: the pull's own errors, then the ingest's.
-/// Sums what was appended past each project's `built_to` and rolls up
-/// the minutes that are complete, in one statement per tier.
+/// Sums what was stored past each project's `built_to` and rolls up the
+/// minutes that are complete, in one statement per tier.
 async fn roll_up_appended(
     txn: &impl ConnectionTrait,
     states: &mut HashMap<&str, Option<State>>,
+    rewrites: &[(i64, &[history::Rewrite])],
     changes: &HistoryChanges,
 ) -> Result<(), DbErr> {
     let mut by_id: HashMap<i64, &mut State> = states.values_mut().flatten().map(|s| (s.project.id, s)).collect();
-    minutes::note(&mut by_id, changes);
+    minutes::note(&mut by_id, rewrites, changes);
     let (mut cells, mut marks) = (store::Cells::new(), Vec::new());
     for (id, state) in by_id {
         if let Some((done, cut)) = minutes::complete(state) {

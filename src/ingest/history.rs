@@ -52,9 +52,16 @@ pub(super) struct Done {
     pub job: Option<i64>,
     /// Whether a recompute job is left to run.
     pub pending: bool,
-    /// Event times `from..=to` whose stored points were deleted or
-    /// replaced (not merely appended to): their rollups are rebuilt.
-    pub rewritten: Vec<(i64, i64)>,
+    /// Changes other than appending, in the order made.
+    pub rewrites: Vec<Rewrite>,
+}
+
+/// The points at event times `from..=to` were deleted, then `points`
+/// (event time, value) stored in their place.
+pub(super) struct Rewrite {
+    pub from: i64,
+    pub to: i64,
+    pub points: Vec<(i64, f64)>,
 }
 
 pub(super) async fn run(
@@ -99,7 +106,7 @@ pub(super) async fn run(
         && tail.iter().any(|(at, _)| *at == end)
     {
         store::delete_points(txn, project_id, end, Some(end + 1)).await?;
-        done.rewritten.push((end, end));
+        done.rewrites.push(Rewrite { from: end, to: end, points: Vec::new() });
     }
     extend(state, &tail, now, &mut done);
     done.pending = state.pending.is_some();
@@ -146,10 +153,11 @@ async fn chunk(
     let scorer = |l: &HashMap<String, Latest>, t| score(&project.indicators, project.missing_policy, l, t);
     let points = replay(&project.indicators, scorer, &mut scratch, &views, pending.cursor, until);
     store::delete_points(txn, project.id, pending.cursor, Some(until)).await?;
-    if until > pending.cursor {
-        done.rewritten.push((pending.cursor, until - 1));
-    }
     let results: Vec<IndexResult> = points.into_iter().map(|(at, s)| result(project, at, s, now)).collect();
+    if until > pending.cursor {
+        let points = results.iter().map(|r| (r.at.timestamp_micros(), r.value)).collect();
+        done.rewrites.push(Rewrite { from: pending.cursor, to: until - 1, points });
+    }
     let ids = vec![project.id; results.len()];
     store::insert_all(txn, vec![store::result_rows(&ids, &results)]).await?;
     let finished = until == to;

@@ -1,50 +1,116 @@
-//! Rolling up what the writer appends without reading it back: each
+//! Rolling up what the writer stores without reading it back: each
 //! project's history from its `built_to` on is summed per minute as it is
-//! stored, and once the newest point is in a later minute the complete
-//! minutes go to every tier and `built_to` moves up to that minute.
+//! stored, and once a minute can no longer change by appending it goes to
+//! every tier and `built_to` moves past it.
 //!
-//! The sums hold only while the history past `built_to` grows by appending.
-//! A change there of any other kind (a late value's recompute, a replaced
-//! point, a published import) forgets them, as does reloading the project;
-//! the builder then rolls those minutes up from the raw rows and, once it
-//! has caught up, the sums start again from the rows it stopped at.
+//! Pushes received at once are often stored slightly out of their event
+//! order, so the newest points are replaced all the time (a late value
+//! recomputes those after it). The index points of the last `SETTLE` are
+//! therefore kept one by one, where a replacement can be applied as is;
+//! older ones only as minute sums. A change to those (a value later than
+//! `SETTLE`, a recompute job, a published import) forgets the sums, as does
+//! reloading the project; the builder then rolls those minutes up from the
+//! raw rows and, once it has caught up, the sums start again from there.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::{ConnectionTrait, DbErr};
 
+use super::history::Rewrite;
 use super::states::State;
 use crate::domain::{Cell, TIERS, floor_to};
-use crate::store::{self, Cells, HistoryChanges};
+use crate::store::{self, Cells, HistoryChanges, Kind};
 
 const MINUTE: i64 = TIERS[0];
+/// How far before the newest point index points stay replaceable (µs).
+const SETTLE: i64 = 5_000_000;
 
-/// The sums of a project read afresh: none needed for an empty history.
-pub(super) fn fresh(history_end: Option<i64>, built_to: Option<i64>) -> Option<Cells> {
-    (history_end.is_none() && built_to.is_none()).then(Cells::new)
+/// A project's history from its `built_to` on.
+#[derive(Default)]
+pub(super) struct Unbuilt {
+    /// Values, and index points before `settled`, per minute.
+    cells: Cells,
+    /// Index points from `settled` on: (event time, order stored) → value.
+    recent: BTreeMap<(i64, u64), f64>,
+    settled: i64,
+    stored: u64,
 }
 
-/// Adds what this transaction appended past each project's `built_to` to
-/// its sums, or forgets them where it changed that history otherwise.
-pub(super) fn note(states: &mut HashMap<i64, &mut State>, changes: &HistoryChanges) {
-    for span in &changes.rewritten {
+impl Unbuilt {
+    fn add_point(&mut self, project_id: i64, at: i64, value: f64) {
+        if at < self.settled {
+            add(&mut self.cells, project_id, "", at, value);
+        } else {
+            self.stored += 1;
+            self.recent.insert((at, self.stored), value);
+        }
+    }
+
+    /// Folds the index points before `until` into the minute sums.
+    fn settle(&mut self, project_id: i64, until: i64) {
+        while let Some(entry) = self.recent.first_entry()
+            && entry.key().0 < until
+        {
+            let ((at, _), value) = entry.remove_entry();
+            add(&mut self.cells, project_id, "", at, value);
+        }
+        self.settled = self.settled.max(until);
+    }
+}
+
+fn add(cells: &mut Cells, project_id: i64, series: &str, at: i64, value: f64) {
+    let point = Cell::point(at, value);
+    let key = (project_id, series.to_string(), floor_to(at, MINUTE));
+    cells.entry(key).and_modify(|c| c.merge(&point)).or_insert(point);
+}
+
+/// The sums of a project read afresh: none needed for an empty history.
+pub(super) fn fresh(history_end: Option<i64>, built_to: Option<i64>) -> Option<Unbuilt> {
+    (history_end.is_none() && built_to.is_none()).then(|| Unbuilt { settled: i64::MIN, ..Unbuilt::default() })
+}
+
+/// Applies what this transaction stored past each project's `built_to`:
+/// `rewrites` of each project's index in the order made, then the appended
+/// index points and the values of `changes`.
+pub(super) fn note(states: &mut HashMap<i64, &mut State>, rewrites: &[(i64, &[Rewrite])], changes: &HistoryChanges) {
+    for (project_id, rewrites) in rewrites {
+        let Some(state) = states.get_mut(project_id) else { continue };
+        let built_to = state.built_to;
+        for r in rewrites.iter().filter(|r| built_to.is_none_or(|built| r.to >= built)) {
+            match state.unbuilt.as_mut() {
+                Some(unbuilt) if r.from >= unbuilt.settled => {
+                    let range = (r.from, 0)..=(r.to, u64::MAX);
+                    let gone: Vec<(i64, u64)> = unbuilt.recent.range(range).map(|(k, _)| *k).collect();
+                    for key in gone {
+                        unbuilt.recent.remove(&key);
+                    }
+                    r.points.iter().for_each(|(at, v)| unbuilt.add_point(*project_id, *at, *v));
+                }
+                _ => state.unbuilt = None,
+            }
+        }
+    }
+    for span in changes.rewritten.iter().filter(|s| s.kind == Kind::Indicators) {
         if let Some(state) = states.get_mut(&span.project_id)
             && !rolled_up(state, span.to)
         {
             state.unbuilt = None;
         }
     }
-    let points = changes.points.iter().map(|(p, at, v)| (*p, "", *at, *v));
-    let observations = changes.observations.iter().map(|(p, at, key, v)| (*p, key.as_str(), *at, *v));
-    for (project_id, series, at, value) in points.chain(observations) {
-        let Some(state) = states.get_mut(&project_id) else { continue };
-        if rolled_up(state, at) {
-            continue;
+    for (project_id, at, value) in &changes.points {
+        if let Some(state) = states.get_mut(project_id)
+            && !rolled_up(state, *at)
+            && let Some(unbuilt) = state.unbuilt.as_mut()
+        {
+            unbuilt.add_point(*project_id, *at, *value);
         }
-        if let Some(cells) = state.unbuilt.as_mut() {
-            let point = Cell::point(at, value);
-            let key = (project_id, series.to_string(), floor_to(at, MINUTE));
-            cells.entry(key).and_modify(|c| c.merge(&point)).or_insert(point);
+    }
+    for (project_id, at, key, value) in &changes.observations {
+        if let Some(state) = states.get_mut(project_id)
+            && !rolled_up(state, *at)
+            && let Some(unbuilt) = state.unbuilt.as_mut()
+        {
+            add(&mut unbuilt.cells, *project_id, key, *at, *value);
         }
     }
 }
@@ -53,16 +119,20 @@ fn rolled_up(state: &State, at: i64) -> bool {
     state.built_to.is_some_and(|built| at < built)
 }
 
-/// Takes the project's summed minutes before that of its newest point,
-/// moving `built_to` up to it: (the minutes, the new `built_to`).
+/// Settles the project's points older than `SETTLE` before its newest and
+/// takes the minutes wholly before them, moving `built_to` up past them:
+/// (the minutes, the new `built_to`).
 pub(super) fn complete(state: &mut State) -> Option<(Cells, i64)> {
-    let cells = state.unbuilt.as_mut()?;
-    let cut = floor_to(state.history_end?, MINUTE);
+    let unbuilt = state.unbuilt.as_mut()?;
+    let project_id = state.project.id;
+    unbuilt.settle(project_id, state.history_end? - SETTLE);
+    let cut = floor_to(unbuilt.settled, MINUTE);
     if state.built_to.is_some_and(|built| built >= cut) {
         return None;
     }
-    let (done, open): (Cells, Cells) = std::mem::take(cells).into_iter().partition(|((_, _, minute), _)| *minute < cut);
-    *cells = open;
+    let (done, open): (Cells, Cells) =
+        std::mem::take(&mut unbuilt.cells).into_iter().partition(|((_, _, minute), _)| *minute < cut);
+    unbuilt.cells = open;
     state.built_to = Some(cut);
     Some((done, cut))
 }
@@ -70,9 +140,14 @@ pub(super) fn complete(state: &mut State) -> Option<(Cells, i64)> {
 /// After the builder has gone as far as it can, the sums start from where
 /// it stopped; while it has more to do there are none.
 pub(super) async fn after_build(txn: &impl ConnectionTrait, state: &mut State, more: bool) -> Result<(), DbErr> {
-    if !more {
-        let from = state.built_to.unwrap_or(i64::MIN);
-        state.unbuilt = Some(store::minutes_from(txn, state.project.id, from).await?);
+    if more {
+        return Ok(());
     }
+    let (project_id, from) = (state.project.id, state.built_to.unwrap_or(i64::MIN));
+    let (points, cells) = store::history_from(txn, project_id, from).await?;
+    let settled = state.history_end.map_or(from, |end| from.max(end - SETTLE));
+    let mut unbuilt = Unbuilt { cells, settled, ..Unbuilt::default() };
+    points.into_iter().for_each(|(at, value)| unbuilt.add_point(project_id, at, value));
+    state.unbuilt = Some(unbuilt);
     Ok(())
 }

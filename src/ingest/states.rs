@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use super::minutes;
 use crate::domain::Latest;
-use crate::store::{self, Cells, IngestLock, Pending, Project};
+use crate::store::{self, IngestLock, Pending, Project};
 
 /// A project locked by the current transaction, with its latest values.
 pub(super) struct State {
@@ -26,7 +26,7 @@ pub(super) struct State {
     pub built_to: Option<i64>,
     /// The history from `built_to` on, summed per minute (see `minutes`);
     /// None: not known here, the builder reads it from the raw rows.
-    pub unbuilt: Option<Cells>,
+    pub unbuilt: Option<minutes::Unbuilt>,
 }
 
 /// Projects kept between transactions; a writer with more starts afresh.

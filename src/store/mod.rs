@@ -60,7 +60,7 @@ pub use projects::{
 };
 pub use results::{HistoryPoint, IndexResult, latest_result, result_history, result_rows};
 pub use retention::{project_overrides, raw_from, retention_overrides, set_overrides, sweep_raw, sweep_tier};
-pub use rollup_build::{Built, build_rollups, built_to, minutes_from, rollups_due, store_minutes};
+pub use rollup_build::{Built, build_rollups, built_to, history_from, rollups_due, store_minutes};
 pub use rollups::{Cells, HistoryChanges, Kind, Span, update_rollups};
 pub use sources::{
     RunRecord, Source, claim_source, delete_source, due_sources, find_source, insert_source, list_sources, record_run,

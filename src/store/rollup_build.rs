@@ -58,9 +58,18 @@ pub async fn build_rollups(
     Ok(Some(Built { to, more: to < limit }))
 }
 
-/// The minute cells of the project's raw rows from `from` on.
-pub async fn minutes_from(txn: &impl ConnectionTrait, project_id: i64, from: i64) -> Result<Cells, DbErr> {
-    raw_minutes(txn, project_id, from, i64::MAX).await
+/// The project's history from `from` on: its index points (event time,
+/// value, in stored order) and its values summed per minute.
+pub async fn history_from(
+    txn: &impl ConnectionTrait,
+    project_id: i64,
+    from: i64,
+) -> Result<(Vec<(i64, f64)>, Cells), DbErr> {
+    let index = Span { project_id, kind: Kind::Index, from, to: i64::MAX };
+    let points = raw_points(txn, &[&index]).await?.into_iter().map(|(_, _, at, cell)| (at, cell.sum)).collect();
+    let mut cells = Cells::new();
+    add_up(&mut cells, raw_observations(txn, &[&Span { kind: Kind::Indicators, ..index }]).await?, MINUTE);
+    Ok((points, cells))
 }
 
 async fn raw_minutes(txn: &impl ConnectionTrait, project_id: i64, from: i64, to: i64) -> Result<Cells, DbErr> {
