@@ -2,7 +2,7 @@
 //! jobs a chunk at a time, and writes the point of each value that turns
 //! stale (the instant it does, within a tick of it happening), tidies
 //! the rows of finished or abandoned imports, and rolls up the history
-//! that has a whole minute past a project's `built_to`.
+//! that writers left behind a project's `built_to` (see `rollups_due`).
 
 use std::time::Duration;
 

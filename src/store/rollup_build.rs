@@ -159,8 +159,13 @@ async fn set_built_to(txn: &impl ConnectionTrait, marks: &[(i64, i64)]) -> Resul
     Ok(())
 }
 
-/// Projects with a whole minute after their `built_to` (or after their
-/// oldest point, if nothing is rolled up yet) before their newest point's.
+/// Projects whose newest point is two minutes or more past their
+/// `built_to` (or their oldest point, if nothing is rolled up yet). Less
+/// is what a writer's sums keep back (up to a minute and some seconds):
+/// those projects' rollups move on as they are pushed to.
+const LAGGING: i64 = 2 * MINUTE;
+
+/// Projects the builder has whole minutes to roll up for (see `LAGGING`).
 pub async fn rollups_due(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
     // Per project, MIN and MAX are each one step of the (project_id, at)
     // index; a GROUP BY over `results` would read every point.
@@ -169,7 +174,7 @@ pub async fn rollups_due(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr
          (SELECT MAX(r.at) FROM results r WHERE r.project_id = p.id) AS newest, \
          COALESCE(g.built_to, (SELECT MIN(r.at) FROM results r WHERE r.project_id = p.id)) AS built \
          FROM projects p LEFT JOIN rollup_progress g ON g.project_id = p.id) AS due \
-         WHERE newest >= built + {MINUTE}"
+         WHERE newest >= built + {LAGGING}"
     );
     let backend = db.get_database_backend();
     let rows = db.query_all_raw(Statement::from_string(backend, sql)).await?;
