@@ -10,7 +10,8 @@
 #    then reads, at random projects, for HISTORY_SECONDS (10) each with
 #    wrk -cHISTORY_READERS (1): the whole range at step=1h and step=1d, and raw pages of
 #    500 from random times. Bytes per point of each table, from the
-#    database's own accounting.
+#    database's own accounting. On HISTORY_READ_BACKENDS ("SQLite
+#    PostgreSQL").
 # 2. Push rate (scripts/bench/push.lua, 50 connections, BENCH_SECONDS
 #    (75) per run: long enough for the rollup builder's first pass at a
 #    minute) and the server's CPU per push, of this build and, if
@@ -27,6 +28,8 @@ SECS=${HISTORY_SECONDS:-10}
 PUSH_SECS=${BENCH_SECONDS:-75}
 ROUNDS=${PUSH_ROUNDS:-2}
 PUSH_BACKENDS=${HISTORY_PUSH_BACKENDS:-SQLite PostgreSQL}
+# Backends of section 1 (the sweep of section 3 needs SQLite's load).
+READ_BACKENDS=${HISTORY_READ_BACKENDS:-SQLite PostgreSQL}
 # Concurrent readers: 1 is the latency one dashboard sees.
 READERS=${HISTORY_READERS:-1}
 # Which sections to run.
@@ -146,15 +149,17 @@ read_rows=() push_rows=() sqlite_sizes='' pg_sizes='' s_rps=- s_p50=- s_p99=- s_
 
 # --- 1. reads over a year, sizes ------------------------------------------------
 FLOAT=REAL SERIES="(WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < $MINUTES - 1) SELECT i FROM m) AS m"
-if wants reads || wants sweep; then
+reads_on() { [[ " $READ_BACKENDS " == *" $1 "* ]]; }
+if (wants reads && reads_on SQLite) || wants sweep; then
 load SQLite "sqlite://$work/history.db?mode=rwc" 18311 sqlite3 "$work/history.db"
 fi
-if wants reads; then
+if wants reads && reads_on SQLite; then
 start_koi SQLite "sqlite://$work/history.db?mode=rwc" 18311 "${FOREVER[@]}"
 reads SQLite 18311
 stop_koi
 sqlite_sizes=$(sizes_sqlite "$work/history.db")
-
+fi
+if wants reads && reads_on PostgreSQL; then
 psql "$PG_BASE/test" -qc "CREATE DATABASE $pg_db"
 FLOAT=float8 SERIES="generate_series(0::bigint, $MINUTES - 1) AS m(i)"
 load PostgreSQL "$PG_BASE/$pg_db" 18312 psql "$PG_BASE/$pg_db" -q -v ON_ERROR_STOP=1
