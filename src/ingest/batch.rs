@@ -212,7 +212,6 @@ pub(super) async fn commit(
     Ok(outcomes)
 }
 
-/// The source's new status: the pull's own errors, then the ingest's.
 /// Sums what was stored past each project's `built_to` and rolls up the
 /// minutes that are complete, in one statement per tier.
 async fn roll_up_appended(
@@ -233,6 +232,7 @@ async fn roll_up_appended(
     store::store_minutes(txn, cells, &marks).await
 }
 
+/// The source's new status: the pull's own errors, then the ingest's.
 fn run_record(run: &RunUpdate, values: BTreeMap<String, f64>, more: Vec<String>) -> (i64, RunRecord, Option<String>) {
     let errors: Vec<String> = run.errors.iter().cloned().chain(more).collect();
     let error = (!errors.is_empty()).then(|| errors.join("; "));

@@ -26,8 +26,8 @@ const MINUTE: i64 = TIERS[0];
 const SETTLE: i64 = 5_000_000;
 
 /// A project's history from its `built_to` on.
-#[derive(Default)]
 pub(super) struct Unbuilt {
+    project_id: i64,
     /// Values, and index points before `settled`, per minute.
     cells: Cells,
     /// Index points from `settled` on: (event time, order stored) → value.
@@ -37,9 +37,19 @@ pub(super) struct Unbuilt {
 }
 
 impl Unbuilt {
-    fn add_point(&mut self, project_id: i64, at: i64, value: f64) {
+    fn new(project_id: i64, cells: Cells, settled: i64) -> Self {
+        Unbuilt { project_id, cells, recent: BTreeMap::new(), settled, stored: 0 }
+    }
+
+    fn add(&mut self, series: &str, at: i64, value: f64) {
+        let point = Cell::point(at, value);
+        let key = (self.project_id, series.to_string(), floor_to(at, MINUTE));
+        self.cells.entry(key).and_modify(|c| c.merge(&point)).or_insert(point);
+    }
+
+    fn add_point(&mut self, at: i64, value: f64) {
         if at < self.settled {
-            add(&mut self.cells, project_id, "", at, value);
+            self.add("", at, value);
         } else {
             self.stored += 1;
             self.recent.insert((at, self.stored), value);
@@ -47,26 +57,29 @@ impl Unbuilt {
     }
 
     /// Folds the index points before `until` into the minute sums.
-    fn settle(&mut self, project_id: i64, until: i64) {
+    fn settle(&mut self, until: i64) {
         while let Some(entry) = self.recent.first_entry()
             && entry.key().0 < until
         {
             let ((at, _), value) = entry.remove_entry();
-            add(&mut self.cells, project_id, "", at, value);
+            self.add("", at, value);
         }
         self.settled = self.settled.max(until);
     }
-}
 
-fn add(cells: &mut Cells, project_id: i64, series: &str, at: i64, value: f64) {
-    let point = Cell::point(at, value);
-    let key = (project_id, series.to_string(), floor_to(at, MINUTE));
-    cells.entry(key).and_modify(|c| c.merge(&point)).or_insert(point);
+    /// Deletes the index points at `from..=to` and stores `points` instead.
+    fn replace(&mut self, r: &Rewrite) {
+        let gone: Vec<(i64, u64)> = self.recent.range((r.from, 0)..=(r.to, u64::MAX)).map(|(k, _)| *k).collect();
+        for key in gone {
+            self.recent.remove(&key);
+        }
+        r.points.iter().for_each(|(at, v)| self.add_point(*at, *v));
+    }
 }
 
 /// The sums of a project read afresh: none needed for an empty history.
-pub(super) fn fresh(history_end: Option<i64>, built_to: Option<i64>) -> Option<Unbuilt> {
-    (history_end.is_none() && built_to.is_none()).then(|| Unbuilt { settled: i64::MIN, ..Unbuilt::default() })
+pub(super) fn fresh(project_id: i64, history_end: Option<i64>, built_to: Option<i64>) -> Option<Unbuilt> {
+    (history_end.is_none() && built_to.is_none()).then(|| Unbuilt::new(project_id, Cells::new(), i64::MIN))
 }
 
 /// Applies what this transaction stored past each project's `built_to`:
@@ -75,48 +88,40 @@ pub(super) fn fresh(history_end: Option<i64>, built_to: Option<i64>) -> Option<U
 pub(super) fn note(states: &mut HashMap<i64, &mut State>, rewrites: &[(i64, &[Rewrite])], changes: &HistoryChanges) {
     for (project_id, rewrites) in rewrites {
         let Some(state) = states.get_mut(project_id) else { continue };
-        let built_to = state.built_to;
-        for r in rewrites.iter().filter(|r| built_to.is_none_or(|built| r.to >= built)) {
+        for r in rewrites.iter().filter(|r| !rolled_up(state.built_to, r.to)) {
             match state.unbuilt.as_mut() {
-                Some(unbuilt) if r.from >= unbuilt.settled => {
-                    let range = (r.from, 0)..=(r.to, u64::MAX);
-                    let gone: Vec<(i64, u64)> = unbuilt.recent.range(range).map(|(k, _)| *k).collect();
-                    for key in gone {
-                        unbuilt.recent.remove(&key);
-                    }
-                    r.points.iter().for_each(|(at, v)| unbuilt.add_point(*project_id, *at, *v));
-                }
+                Some(unbuilt) if r.from >= unbuilt.settled => unbuilt.replace(r),
                 _ => state.unbuilt = None,
             }
         }
     }
     for span in changes.rewritten.iter().filter(|s| s.kind == Kind::Indicators) {
         if let Some(state) = states.get_mut(&span.project_id)
-            && !rolled_up(state, span.to)
+            && !rolled_up(state.built_to, span.to)
         {
             state.unbuilt = None;
         }
     }
     for (project_id, at, value) in &changes.points {
         if let Some(state) = states.get_mut(project_id)
-            && !rolled_up(state, *at)
+            && !rolled_up(state.built_to, *at)
             && let Some(unbuilt) = state.unbuilt.as_mut()
         {
-            unbuilt.add_point(*project_id, *at, *value);
+            unbuilt.add_point(*at, *value);
         }
     }
     for (project_id, at, key, value) in &changes.observations {
         if let Some(state) = states.get_mut(project_id)
-            && !rolled_up(state, *at)
+            && !rolled_up(state.built_to, *at)
             && let Some(unbuilt) = state.unbuilt.as_mut()
         {
-            add(&mut unbuilt.cells, *project_id, key, *at, *value);
+            unbuilt.add(key, *at, *value);
         }
     }
 }
 
-fn rolled_up(state: &State, at: i64) -> bool {
-    state.built_to.is_some_and(|built| at < built)
+fn rolled_up(built_to: Option<i64>, at: i64) -> bool {
+    built_to.is_some_and(|built| at < built)
 }
 
 /// Settles the project's points older than `SETTLE` before its newest and
@@ -124,8 +129,7 @@ fn rolled_up(state: &State, at: i64) -> bool {
 /// (the minutes, the new `built_to`).
 pub(super) fn complete(state: &mut State) -> Option<(Cells, i64)> {
     let unbuilt = state.unbuilt.as_mut()?;
-    let project_id = state.project.id;
-    unbuilt.settle(project_id, state.history_end? - SETTLE);
+    unbuilt.settle(state.history_end? - SETTLE);
     let cut = floor_to(unbuilt.settled, MINUTE);
     if state.built_to.is_some_and(|built| built >= cut) {
         return None;
@@ -146,8 +150,8 @@ pub(super) async fn after_build(txn: &impl ConnectionTrait, state: &mut State, m
     let (project_id, from) = (state.project.id, state.built_to.unwrap_or(i64::MIN));
     let (points, cells) = store::history_from(txn, project_id, from).await?;
     let settled = state.history_end.map_or(from, |end| from.max(end - SETTLE));
-    let mut unbuilt = Unbuilt { cells, settled, ..Unbuilt::default() };
-    points.into_iter().for_each(|(at, value)| unbuilt.add_point(project_id, at, value));
+    let mut unbuilt = Unbuilt::new(project_id, cells, settled);
+    points.into_iter().for_each(|(at, value)| unbuilt.add_point(at, value));
     state.unbuilt = Some(unbuilt);
     Ok(())
 }

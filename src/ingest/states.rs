@@ -81,6 +81,6 @@ async fn load(txn: &impl ConnectionTrait, code: &str, lock: IngestLock) -> Resul
     let pending = store::pending_job(txn, lock.id).await?;
     let raw_from = store::raw_from(txn, lock.id).await?;
     let built_to = store::built_to(txn, lock.id).await?;
-    let unbuilt = minutes::fresh(history_end, built_to);
+    let unbuilt = minutes::fresh(lock.id, history_end, built_to);
     Ok(State { lock, project, latest, history_end, pending, raw_from, built_to, unbuilt })
 }

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 
 use super::bulk::insert_all;
 use super::entity::{observation_set, result, rollup_progress};
-use super::rollups::{Cells, Kind, Span, add_up, merge_clause, raw_observations, raw_points, rows};
+use super::rollups::{Cells, Kind, Source, Span, add_up, merge_clause, raw_observations, raw_points, rows};
 use crate::domain::{TIERS, floor_to};
 
 const MINUTE: i64 = TIERS[0];
@@ -65,21 +65,24 @@ pub async fn history_from(
     project_id: i64,
     from: i64,
 ) -> Result<(Vec<(i64, f64)>, Cells), DbErr> {
-    let index = Span { project_id, kind: Kind::Index, from, to: i64::MAX };
-    let points = raw_points(txn, &[&index]).await?.into_iter().map(|(_, _, at, cell)| (at, cell.sum)).collect();
-    let mut cells = Cells::new();
-    add_up(&mut cells, raw_observations(txn, &[&Span { kind: Kind::Indicators, ..index }]).await?, MINUTE);
-    Ok((points, cells))
+    let (points, cells) = raw_rows(txn, project_id, from, i64::MAX).await?;
+    Ok((points.into_iter().map(|(_, _, at, cell)| (at, cell.sum)).collect(), cells))
 }
 
 async fn raw_minutes(txn: &impl ConnectionTrait, project_id: i64, from: i64, to: i64) -> Result<Cells, DbErr> {
-    let index = Span { project_id, kind: Kind::Index, from, to };
-    let indicators = Span { kind: Kind::Indicators, ..index };
-    let mut source = raw_points(txn, &[&index]).await?;
-    source.extend(raw_observations(txn, &[&indicators]).await?);
-    let mut cells = Cells::new();
-    add_up(&mut cells, source, MINUTE);
+    let (points, mut cells) = raw_rows(txn, project_id, from, to).await?;
+    add_up(&mut cells, points, MINUTE);
     Ok(cells)
+}
+
+/// The project's index points at `from..to`, and its values there summed
+/// per minute.
+async fn raw_rows(txn: &impl ConnectionTrait, project_id: i64, from: i64, to: i64) -> Result<(Source, Cells), DbErr> {
+    let index = Span { project_id, kind: Kind::Index, from, to };
+    let points = raw_points(txn, &[&index]).await?;
+    let mut cells = Cells::new();
+    add_up(&mut cells, raw_observations(txn, &[&Span { kind: Kind::Indicators, ..index }]).await?, MINUTE);
+    Ok((points, cells))
 }
 
 /// Writes minute cells that no tier holds yet into every tier (each
