@@ -77,7 +77,7 @@ load() { # NAME URL PORT SQL_CLIENT...: projects via the API, points via SQL
   post "http://127.0.0.1:$port/v1/projects" "$(project_json bench)"
   stop_koi
   local started=$SECONDS
-  sed -e "s/@END@/$END/g" -e "s/@START@/$((END - MINUTES * 60000000))/g" -e "s/@MINUTES@/$MINUTES/g" -e "s/@FLOAT@/$FLOAT/g" -e "s/@SERIES@/$SERIES/g" \
+  sed -e "s/@END@/$END/g" -e "s/@START@/$((END - MINUTES * 60000000))/g" -e "s/@MINUTES@/$MINUTES/g" -e "s/@FLOAT@/$FLOAT/g" -e "s/@SERIES@/$SERIES/g" -e "s/@PROJECTS@/$PROJECTS/g" \
     scripts/bench/history_load.sql | "$@" >/dev/null
   echo "loaded $name in $((SECONDS - started)) s" >&2
 }
@@ -148,7 +148,7 @@ wants() { [[ " $PARTS " == *" $1 "* ]]; }
 read_rows=() push_rows=() sqlite_sizes='' pg_sizes='' s_rps=- s_p50=- s_p99=- s_bad=- before=0 after=0
 
 # --- 1. reads over a year, sizes ------------------------------------------------
-FLOAT=REAL SERIES="(WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < $MINUTES - 1) SELECT i FROM m) AS m"
+FLOAT=REAL SERIES="(WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < $MINUTES * $PROJECTS - 1) SELECT i FROM m) AS m"
 reads_on() { [[ " $READ_BACKENDS " == *" $1 "* ]]; }
 if (wants reads && reads_on SQLite) || wants sweep; then
 load SQLite "sqlite://$work/history.db?mode=rwc" 18311 sqlite3 "$work/history.db"
@@ -161,7 +161,7 @@ sqlite_sizes=$(sizes_sqlite "$work/history.db")
 fi
 if wants reads && reads_on PostgreSQL; then
 psql "$PG_BASE/test" -qc "CREATE DATABASE $pg_db"
-FLOAT=float8 SERIES="generate_series(0::bigint, $MINUTES - 1) AS m(i)"
+FLOAT=float8 SERIES="generate_series(0::bigint, $MINUTES * $PROJECTS - 1) AS m(i)"
 load PostgreSQL "$PG_BASE/$pg_db" 18312 psql "$PG_BASE/$pg_db" -q -v ON_ERROR_STOP=1
 psql "$PG_BASE/$pg_db" -qc "VACUUM ANALYZE"
 start_koi PostgreSQL "$PG_BASE/$pg_db" 18312 "${FOREVER[@]}"

@@ -16,6 +16,7 @@ mod m20261124_000012_event_time;
 mod m20261125_000014_alerts;
 mod m20261129_000015_rollups;
 mod m20261130_000016_project_latest;
+mod m20261130_000017_rollup_reads;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000014_alerts::Migration),
             Box::new(m20261129_000015_rollups::Migration),
             Box::new(m20261130_000016_project_latest::Migration),
+            Box::new(m20261130_000017_rollup_reads::Migration),
         ]
     }
 }

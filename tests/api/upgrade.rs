@@ -16,6 +16,7 @@ use crate::on_both_backends;
 on_both_backends!(
     observations_stored_one_per_value_survive_the_upgrade,
     rolling_back_and_upgrading_again_keeps_every_value,
+    rollups_keep_every_bucket_through_their_rebuild,
 );
 
 async fn observations_stored_one_per_value_survive_the_upgrade(backend: Backend) {
@@ -95,4 +96,43 @@ async fn rolling_back_and_upgrading_again_keeps_every_value(backend: Backend) {
     assert_eq!(values(&a), [1.5, 2.5]);
     assert_eq!(values(&b), [0.30000000000000004]);
     assert_eq!(values(&again), values(&index));
+}
+
+/// The last migration stores the rollups in key order for charts (SQLite
+/// copies them into a new table); undoing it and applying it again keeps
+/// every bucket, and charts answer as before.
+async fn rollups_keep_every_bucket_through_their_rebuild(backend: Backend) {
+    let (url, dir) = fresh_database(backend).await;
+    let before = spawn_with(test_settings(&url), dir).await;
+    before.create_project(serde_json::json!({"code": "p", "indicators": [{"key": "a", "weight": 100}]})).await;
+    for (at, v) in [("2025-12-29T00:00:00Z", 2.0), ("2025-12-29T00:01:30Z", 4.0), ("2025-12-30T00:00:05Z", 9.0)] {
+        before.push(serde_json::json!({"project": "p", "ts": at, "values": {"a": v}})).await;
+    }
+    before.push(serde_json::json!({"project": "p", "ts": "2026-01-01T00:00:00Z", "values": {"a": 1.0}})).await;
+    before.roll_up("p", usize::MAX).await;
+    let chart = "/v1/projects/p/indicators/a/history?step=1h&agg=max";
+    let hours = expect(before.get(chart).await, StatusCode::OK).await;
+
+    let db = koi::store::connect(&test_settings(&url).database).await.expect("connects");
+    let buckets = || async {
+        let sql = "SELECT count(*), CAST(sum(n) AS BIGINT), sum(total), max(last_value) FROM rollups";
+        let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql));
+        let row = row.await.expect("reads").expect("a row");
+        let counts: (i64, i64) = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
+        (counts, row.try_get_by_index::<f64>(2).unwrap(), row.try_get_by_index::<f64>(3).unwrap())
+    };
+    let built = buckets().await;
+    Migrator::down(&db, Some(1)).await.expect("rolls the last migration back");
+    let undone = buckets().await;
+    Migrator::up(&db, None).await.expect("applies it again");
+    let redone = buckets().await;
+    db.close().await.ok();
+    let after = spawn_with(test_settings(&url), None).await;
+
+    // Three points of the index and of a, in three minutes, two hours and
+    // two days each.
+    assert_eq!(built.0, (14, 18));
+    assert_eq!((undone, redone), (built, built));
+    assert_eq!(expect(after.get(chart).await, StatusCode::OK).await, hours);
+    assert_eq!(values(&hours), [4.0, 9.0, 1.0]);
 }
