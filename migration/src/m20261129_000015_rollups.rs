@@ -6,7 +6,7 @@ use crate::columns::{belongs_to_project, big, drop_table, float};
 pub struct Migration;
 
 #[derive(DeriveIden, Clone, Copy)]
-pub enum Rollups {
+enum Rollups {
     Table,
     ProjectId,
     Series,
@@ -40,37 +40,6 @@ enum Retention {
     RawFrom,
 }
 
-/// The rollups table, under `name` (a migration that rebuilds it creates
-/// the new one beside it).
-pub fn rollups_table(name: impl IntoIden) -> TableCreateStatement {
-    let name = name.into_iden();
-    let series = ColumnDef::new(Rollups::Series).string_len(64).not_null().to_owned();
-    Table::create()
-        .table(name.clone())
-        .col(big(Rollups::ProjectId))
-        .col(series)
-        .col(big(Rollups::Tier))
-        .col(big(Rollups::Bucket))
-        .col(big(Rollups::N))
-        .col(float(Rollups::Total))
-        .col(float(Rollups::Low))
-        .col(float(Rollups::High))
-        .col(big(Rollups::FirstAt))
-        .col(float(Rollups::FirstValue))
-        .col(big(Rollups::LastAt))
-        .col(float(Rollups::LastValue))
-        .primary_key(
-            Index::create().col(Rollups::ProjectId).col(Rollups::Series).col(Rollups::Tier).col(Rollups::Bucket),
-        )
-        .foreign_key(&mut belongs_to_project(name, Rollups::ProjectId))
-        .to_owned()
-}
-
-/// Retention deletes old buckets of a tier across projects.
-pub fn age_index(table: impl IntoIden) -> IndexCreateStatement {
-    Index::create().name("idx_rollups_age").table(table).col(Rollups::Tier).col(Rollups::Bucket).to_owned()
-}
-
 /// History rollups and retention. `rollups` pre-aggregates the index
 /// (`series` '') and each indicator (`series` = its key) per bucket of a
 /// tier (60, 3600, 86400 s): count, sum, min, max, first and last, which
@@ -85,8 +54,45 @@ pub fn age_index(table: impl IntoIden) -> IndexCreateStatement {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.create_table(rollups_table(Rollups::Table)).await?;
-        manager.create_index(age_index(Rollups::Table)).await?;
+        let series = ColumnDef::new(Rollups::Series).string_len(64).not_null().to_owned();
+        manager
+            .create_table(
+                Table::create()
+                    .table(Rollups::Table)
+                    .col(big(Rollups::ProjectId))
+                    .col(series)
+                    .col(big(Rollups::Tier))
+                    .col(big(Rollups::Bucket))
+                    .col(big(Rollups::N))
+                    .col(float(Rollups::Total))
+                    .col(float(Rollups::Low))
+                    .col(float(Rollups::High))
+                    .col(big(Rollups::FirstAt))
+                    .col(float(Rollups::FirstValue))
+                    .col(big(Rollups::LastAt))
+                    .col(float(Rollups::LastValue))
+                    .primary_key(
+                        Index::create()
+                            .col(Rollups::ProjectId)
+                            .col(Rollups::Series)
+                            .col(Rollups::Tier)
+                            .col(Rollups::Bucket),
+                    )
+                    .foreign_key(&mut belongs_to_project(Rollups::Table, Rollups::ProjectId))
+                    .to_owned(),
+            )
+            .await?;
+        // Retention deletes old buckets of a tier across projects.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_rollups_age")
+                    .table(Rollups::Table)
+                    .col(Rollups::Tier)
+                    .col(Rollups::Bucket)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()

@@ -98,9 +98,9 @@ async fn rolling_back_and_upgrading_again_keeps_every_value(backend: Backend) {
     assert_eq!(values(&again), values(&index));
 }
 
-/// The last migration stores the rollups in key order for charts (SQLite
-/// copies them into a new table); undoing it and applying it again keeps
-/// every bucket, and charts answer as before.
+/// The last migration gives PostgreSQL's rollups a new primary key;
+/// undoing it and applying it again keeps every bucket, and charts answer
+/// as before.
 async fn rollups_keep_every_bucket_through_their_rebuild(backend: Backend) {
     let (url, dir) = fresh_database(backend).await;
     let before = spawn_with(test_settings(&url), dir).await;
