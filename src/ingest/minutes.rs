@@ -103,21 +103,25 @@ pub(super) fn note(states: &mut HashMap<i64, &mut State>, rewrites: &[(i64, &[Re
         }
     }
     for (project_id, at, value) in &changes.points {
-        if let Some(state) = states.get_mut(project_id)
-            && !rolled_up(state.built_to, *at)
-            && let Some(unbuilt) = state.unbuilt.as_mut()
-        {
+        if let Some(unbuilt) = summing(states, *project_id, *at) {
             unbuilt.add_point(*at, *value);
         }
     }
     for (project_id, at, key, value) in &changes.observations {
-        if let Some(state) = states.get_mut(project_id)
-            && !rolled_up(state.built_to, *at)
-            && let Some(unbuilt) = state.unbuilt.as_mut()
-        {
+        if let Some(unbuilt) = summing(states, *project_id, *at) {
             unbuilt.add(key, *at, *value);
         }
     }
+}
+
+/// The sums that take what the project stored at `at`, if it has them
+/// and `at` is not rolled up yet.
+fn summing<'a>(states: &'a mut HashMap<i64, &mut State>, project_id: i64, at: i64) -> Option<&'a mut Unbuilt> {
+    let state = states.get_mut(&project_id)?;
+    if rolled_up(state.built_to, at) {
+        return None;
+    }
+    state.unbuilt.as_mut()
 }
 
 fn rolled_up(built_to: Option<i64>, at: i64) -> bool {
