@@ -17,6 +17,7 @@ mod m20261125_000014_alerts;
 mod m20261129_000015_rollups;
 mod m20261130_000016_project_latest;
 mod m20261130_000017_rollup_reads;
+mod m20261130_000018_rollup_hours_index;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_rollups::Migration),
             Box::new(m20261130_000016_project_latest::Migration),
             Box::new(m20261130_000017_rollup_reads::Migration),
+            Box::new(m20261130_000018_rollup_hours_index::Migration),
         ]
     }
 }

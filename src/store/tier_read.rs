@@ -13,6 +13,12 @@ use sea_orm::{
 use super::entity::rollup;
 use crate::domain::{Agg, Cell};
 
+/// SQLite's index of hour and day buckets with their aggregates
+/// (migration `m20261130_000018_rollup_hours_index`) holds the tiers from
+/// this one on; SQLite uses it for a query that names its condition as the
+/// index does, `tier >= 3600000000`.
+const INDEXED_FROM: i64 = 3_600_000_000;
+
 /// Buckets of `tier` with `start <= bucket < end`, after `after`, at most
 /// `limit`, oldest first: (bucket, cell), each cell exact for `agg` only.
 pub(super) async fn tier_cells(
@@ -29,6 +35,9 @@ pub(super) async fn tier_cells(
         .filter(ProjectId.eq(project_id))
         .filter(Series.eq(series))
         .filter(Tier.eq(tier));
+    if tier >= INDEXED_FROM {
+        select = select.filter(Expr::cust(format!("tier >= {INDEXED_FROM}")));
+    }
     if let Some(start) = start {
         select = select.filter(Bucket.gte(start));
     }
