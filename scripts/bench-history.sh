@@ -18,8 +18,9 @@
 #    KOI_BASE_BIN names one, of a build without rollups, alternated
 #    (base, this, base, this: PUSH_ROUNDS of 2) on empty databases, on
 #    HISTORY_PUSH_BACKENDS ("SQLite PostgreSQL").
-# 3. Pushes at 5,000/s (push_paced.lua, 100 connections) for HISTORY_SECONDS while the
-#    retention sweep (raw = 30d) deletes the loaded year on SQLite.
+# 3. Pushes at 5,000/s (push_paced.lua, 100 connections) for
+#    HISTORY_SECONDS on SQLite's loaded year: with retention off (the
+#    machine's own tail), then while the sweep (raw = 30d) deletes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROJECTS=${HISTORY_PROJECTS:-100}

@@ -7,10 +7,10 @@ pub struct Migration;
 /// SQLite's side of `m20261130_000017_rollup_reads`: a chart over a year
 /// reads 8,760 hour buckets of one series, which lie on as many table
 /// pages, since buckets are written minute after minute across projects.
-/// This index holds the hour and day buckets (1/60 of the rows: minute
-/// rows are not in it, so pushes do not pay for it) with their aggregates,
-/// in key order, and chart reads of those tiers are answered from it
-/// alone. They name its condition word for word (`tier >= 3600000000`),
+/// This index holds the hour and day buckets with their aggregates, in
+/// key order (the minute buckets, most of the rows and of the writes, are
+/// not in it, so pushes do not pay for it), and chart reads of those tiers
+/// are answered from it alone. They name its condition word for word (`tier >= 3600000000`),
 /// which is how SQLite knows that a partial index applies. PostgreSQL's
 /// primary key already covers them.
 #[async_trait::async_trait]
