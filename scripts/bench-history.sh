@@ -190,14 +190,18 @@ done
 if wants sweep; then
 loaded_points="SELECT COUNT(*) FROM results WHERE project_id IN (SELECT id FROM projects WHERE code LIKE 'h%')"
 before=$(sqlite3 "$work/history.db" "$loaded_points")
+paced() { # NAME VAR=VALUE...: pushes at 5,000/s to a koi on the loaded year → $work/paced
+  local name=$1; shift
+  start_koi "$name" "sqlite://$work/history.db?mode=rwc" 18315 "$@"
+  RATE=5000 run_wrk http://127.0.0.1:18315 "$SECS" 100 scripts/bench/push_paced.lua >"$work/paced"
+  stop_koi
+}
 # The same pushes without a sweep first: the machine's own tail, to
 # compare with.
-start_koi kept "sqlite://$work/history.db?mode=rwc" 18315 "${FOREVER[@]}"
-read -r k_rps k_p50 k_p99 _ k_bad < <(RATE=5000 run_wrk http://127.0.0.1:18315 "$SECS" 100 scripts/bench/push_paced.lua)
-stop_koi
-start_koi sweep "sqlite://$work/history.db?mode=rwc" 18315 KOI__RETENTION__RAW=30d KOI__RETENTION__SWEEP_MS=1000
-read -r s_rps s_p50 s_p99 _ s_bad < <(RATE=5000 run_wrk http://127.0.0.1:18315 "$SECS" 100 scripts/bench/push_paced.lua)
-stop_koi
+paced kept "${FOREVER[@]}"
+read -r k_rps k_p50 k_p99 _ k_bad <"$work/paced"
+paced sweep KOI__RETENTION__RAW=30d KOI__RETENTION__SWEEP_MS=1000
+read -r s_rps s_p50 s_p99 _ s_bad <"$work/paced"
 after=$(sqlite3 "$work/history.db" "$loaded_points")
 fi
 

@@ -1,6 +1,7 @@
 //! Column and key definitions every table shares.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 use crate::m20261123_000001_projects::Projects;
 
@@ -46,4 +47,13 @@ pub async fn drop_table(manager: &SchemaManager<'_>, table: impl IntoIden + 'sta
 /// Drops an index of `table` by name.
 pub async fn drop_index(manager: &SchemaManager<'_>, table: impl IntoIden + 'static, name: &str) -> Result<(), DbErr> {
     manager.drop_index(Index::drop().name(name).table(table).to_owned()).await
+}
+
+/// Runs `sql` on `backend` only: a change one backend needs and the other
+/// does not.
+pub async fn only_on(manager: &SchemaManager<'_>, backend: DbBackend, sql: &str) -> Result<(), DbErr> {
+    if manager.get_database_backend() == backend {
+        manager.get_connection().execute_unprepared(sql).await?;
+    }
+    Ok(())
 }

@@ -1,5 +1,7 @@
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::columns::only_on;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -10,9 +12,10 @@ pub struct Migration;
 /// many heap pages, each read for one row. Its primary key now carries the
 /// aggregates, so that a chart is an index-only scan of the key's leaf
 /// pages, where the buckets lie side by side. Once, on upgrade: 13.9 M
-/// buckets took 20 s. SQLite is left as it is: rebuilding its table
-/// WITHOUT ROWID did the same for its charts but cost 11 % of the push
-/// rate over 1,000 projects (`bench/history.md`).
+/// buckets took 20 s. Not so on SQLite: rebuilding its table WITHOUT
+/// ROWID did the same for its charts but cost 11 % of the push rate over
+/// 1,000 projects (`bench/history.md`); it gets an index of hours and days
+/// instead (`m20261130_000018_rollup_hours_index`).
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -25,13 +28,9 @@ impl MigrationTrait for Migration {
 }
 
 async fn primary_key(manager: &SchemaManager<'_>, include: &str) -> Result<(), DbErr> {
-    if manager.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
     let sql = format!(
         "ALTER TABLE rollups DROP CONSTRAINT rollups_pkey, \
          ADD CONSTRAINT rollups_pkey PRIMARY KEY (project_id, series, tier, bucket) {include}"
     );
-    manager.get_connection().execute_unprepared(&sql).await?;
-    Ok(())
+    only_on(manager, DbBackend::Postgres, &sql).await
 }

@@ -1,5 +1,7 @@
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::columns::only_on;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -10,14 +12,15 @@ pub struct Migration;
 /// This index holds the hour and day buckets with their aggregates, in
 /// key order (the minute buckets, most of the rows and of the writes, are
 /// not in it, so pushes do not pay for it), and chart reads of those tiers
-/// are answered from it alone. They name its condition word for word (`tier >= 3600000000`),
-/// which is how SQLite knows that a partial index applies. PostgreSQL's
-/// primary key already covers them.
+/// are answered from it alone. They name its condition word for word
+/// (`tier >= 3600000000`), which is how SQLite knows that a partial index
+/// applies. PostgreSQL's primary key already covers them.
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        sqlite_only(
+        only_on(
             manager,
+            DbBackend::Sqlite,
             "CREATE INDEX idx_rollups_coarse ON rollups (project_id, series, tier, bucket, n, total, low, high, \
              first_at, first_value, last_at, last_value) WHERE tier >= 3600000000",
         )
@@ -25,14 +28,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        sqlite_only(manager, "DROP INDEX idx_rollups_coarse").await
+        only_on(manager, DbBackend::Sqlite, "DROP INDEX idx_rollups_coarse").await
     }
-}
-
-async fn sqlite_only(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    if manager.get_database_backend() != DbBackend::Sqlite {
-        return Ok(());
-    }
-    manager.get_connection().execute_unprepared(sql).await?;
-    Ok(())
 }
