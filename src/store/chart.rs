@@ -105,9 +105,15 @@ async fn collect(
     (from, to, built_to): (Option<i64>, Option<i64>, Option<i64>),
     mut acc: Accumulator<'_>,
 ) -> Result<Option<Vec<(i64, Cell)>>, DbErr> {
-    for (tier, start, end) in segments(tier, from, to, built_to) {
-        if !read(db, project_id, series, tier, (start, end), &mut acc).await? {
-            return Ok(None);
+    for segment in segments(tier, from, to, built_to) {
+        match segment {
+            (Some(tier), start, Some(end)) => {
+                if !read_tier(db, (project_id, series, tier), (start, end), &mut acc).await? {
+                    return Ok(None);
+                }
+            }
+            // A tier's segment always ends (at `built_to` at the latest).
+            (_, start, end) => read_raw(db, project_id, series, (start, end), &mut acc).await?,
         }
         if acc.full() {
             break;
@@ -174,38 +180,53 @@ impl Accumulator<'_> {
     }
 }
 
-/// Feeds the cells of `[start, end)` to `acc` in time order until it is
-/// full; false if a tier bucket straddled.
-async fn read(
+/// Feeds the buckets of `tier` in `[start, end)` to `acc` in time order
+/// until it is full; false if one straddled two chart buckets.
+async fn read_tier(
     db: &impl ConnectionTrait,
-    project_id: i64,
-    series: Series<'_>,
-    tier: Option<i64>,
-    (start, end): (Option<i64>, Option<i64>),
+    (project_id, series, tier): (i64, Series<'_>, i64),
+    (start, end): (Option<i64>, i64),
     acc: &mut Accumulator<'_>,
 ) -> Result<bool, DbErr> {
-    // Position after the last row read: (time, id).
-    let mut after: Option<(i64, i64)> = None;
+    let mut from = start;
     loop {
-        let cells = match (tier, series) {
-            (Some(t), _) => {
-                let after = after.map(|(at, _)| at);
-                let cells = tier_cells(db, (project_id, series.name(), t), (start, end, after), acc.agg, CHUNK).await?;
-                cells.into_iter().map(|(bucket, cell)| (0, bucket, cell)).collect()
-            }
-            (None, Series::Index) => raw_points(db, project_id, start, end, after).await?,
-            (None, Series::Indicator(key)) => raw_observations(db, project_id, key, start, end, after).await?,
-        };
-        let width = tier.unwrap_or(1);
-        for (_, at, cell) in &cells {
-            if !acc.add(*at, width, cell) {
+        let cells = tier_cells(db, (project_id, series.name(), tier), (from, end), acc.agg, CHUNK as i64).await?;
+        let Some(&(last, _)) = cells.last() else { return Ok(true) };
+        for (at, cell) in &cells {
+            if !acc.add(*at, tier, cell) {
                 return Ok(false);
             }
         }
-        if (cells.len() as u64) < CHUNK || acc.full() {
+        if acc.full() || last + tier >= end {
             return Ok(true);
         }
-        after = cells.last().map(|(id, at, _)| (*at, *id));
+        from = Some(last + tier);
+    }
+}
+
+/// Feeds the raw rows of `[start, end)` to `acc` in time order until it
+/// is full.
+async fn read_raw(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    series: Series<'_>,
+    (start, end): (Option<i64>, Option<i64>),
+    acc: &mut Accumulator<'_>,
+) -> Result<(), DbErr> {
+    // Position after the last row read: (time, id).
+    let mut after: Option<(i64, i64)> = None;
+    loop {
+        let rows = match series {
+            Series::Index => raw_points(db, project_id, start, end, after).await?,
+            Series::Indicator(key) => raw_observations(db, project_id, key, start, end, after).await?,
+        };
+        for (_, at, cell) in &rows {
+            acc.add(*at, 1, cell);
+        }
+        if (rows.len() as u64) < CHUNK || acc.full() {
+            return Ok(());
+        }
+        after = rows.last().map(|(id, at, _)| (*at, *id));
     }
 }
 

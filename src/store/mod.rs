@@ -25,6 +25,7 @@ mod retention;
 mod rollup_build;
 mod rollups;
 mod sources;
+mod sqlite_cells;
 mod tier_read;
 mod time;
 mod timeline;

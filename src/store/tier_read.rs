@@ -1,16 +1,14 @@
 //! Reads a run of one tier's buckets for a chart. A year of hours is 8,760
 //! rows, and handing rows one by one from the driver costs more than the
-//! rows themselves, so the database packs them into one text (as history
-//! pages do), with only the columns the aggregate needs. Floats are
-//! written with 17 significant digits (PostgreSQL: its shortest exact
-//! form), which read back as the same f64.
+//! rows themselves, so the database packs them into one value with only
+//! the columns the aggregate needs: a blob on SQLite (`sqlite_cells`), a
+//! text on PostgreSQL (as history pages do).
 
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr};
 
 use super::entity::rollup;
+use super::sqlite_cells;
 use crate::domain::{Agg, Cell};
 
 /// SQLite's index of hour and day buckets with their aggregates
@@ -19,83 +17,102 @@ use crate::domain::{Agg, Cell};
 /// index does, `tier >= 3600000000`.
 const INDEXED_FROM: i64 = 3_600_000_000;
 
-/// Buckets of `tier` with `start <= bucket < end`, after `after`, at most
-/// `limit`, oldest first: (bucket, cell), each cell exact for `agg` only.
+/// Up to `count` buckets of `tier` from the first at or after `from`,
+/// before `end`, oldest first: (bucket, cell), each cell exact for `agg`
+/// only. Bounded by time rather than by a `LIMIT` (buckets are whole
+/// multiples of the tier, so `count` widths hold at most `count`): the
+/// query is then one aggregate over an index range, where a limited
+/// subquery made SQLite copy each row through a co-routine.
 pub(super) async fn tier_cells(
     db: &impl ConnectionTrait,
     (project_id, series, tier): (i64, &str, i64),
-    (start, end, after): (Option<i64>, Option<i64>, Option<i64>),
+    (from, end): (Option<i64>, i64),
     agg: Agg,
-    limit: u64,
+    count: i64,
 ) -> Result<Vec<(i64, Cell)>, DbErr> {
     use rollup::Column::{Bucket, ProjectId, Series, Tier};
-    let mut select = rollup::Entity::find()
-        .select_only()
-        .column_as(Expr::cust(packed_row(db.get_database_backend(), agg)), "row")
-        .filter(ProjectId.eq(project_id))
-        .filter(Series.eq(series))
-        .filter(Tier.eq(tier));
-    if tier >= INDEXED_FROM {
-        select = select.filter(Expr::cust(format!("tier >= {INDEXED_FROM}")));
-    }
-    if let Some(start) = start {
-        select = select.filter(Bucket.gte(start));
-    }
-    if let Some(end) = end {
-        select = select.filter(Bucket.lt(end));
-    }
-    if let Some(after) = after {
-        select = select.filter(Bucket.gt(after));
-    }
-    let rows = select.order_by_asc(Bucket).limit(limit).into_query();
-    let query = Query::select().expr(Expr::cust("string_agg(row, ';')")).from_subquery(rows, "page").to_owned();
-    let text: Option<String> = match db.query_one(&query).await? {
-        Some(row) => row.try_get_by_index(0)?,
-        None => None,
+    let backend = db.get_database_backend();
+    let (at, value) = columns(agg);
+    let packed = match backend {
+        DbBackend::Postgres => format!("string_agg({}, ';')", packed_row(agg)),
+        _ => format!("{}(bucket, n, {at}, {value})", sqlite_cells::NAME),
     };
-    let mut cells: Vec<(i64, Cell)> = text
-        .as_deref()
-        .unwrap_or_default()
-        .split(';')
-        .filter(|r| !r.is_empty())
-        .map(|r| cell(r, agg))
-        .collect::<Result<_, _>>()?;
+    let from_on = Condition::all()
+        .add(ProjectId.eq(project_id))
+        .add(Series.eq(series))
+        .add(Tier.eq(tier))
+        .add(Bucket.gte(from.unwrap_or(i64::MIN)));
+    let first =
+        Query::select().expr(Func::min(Expr::col(Bucket))).from(rollup::Entity).cond_where(from_on.clone()).to_owned();
+    // One bound, the nearer of `end` and `count` widths past the first
+    // bucket: given both, SQLite bounds its index scan by one of them and
+    // tests every row up to the other.
+    let stop = Expr::SubQuery(None, Box::new(first.into())).add(count * tier);
+    let mut window = from_on.add(Expr::col(Bucket).lt(Expr::case(stop.clone().lt(end), stop).finally(end)));
+    if tier >= INDEXED_FROM {
+        window = window.add(Expr::cust(format!("tier >= {INDEXED_FROM}")));
+    }
+    let query = Query::select().expr(Expr::cust(packed)).from(rollup::Entity).cond_where(window).to_owned();
+    let row = db.query_one(&query).await?;
+    let mut cells: Vec<(i64, Cell)> = match backend {
+        DbBackend::Postgres => {
+            let text: Option<String> = row.map(|r| r.try_get_by_index(0)).transpose()?.flatten();
+            let text = text.unwrap_or_default();
+            text.split(';').filter(|r| !r.is_empty()).map(|r| parse(r, agg)).collect::<Result<_, _>>()?
+        }
+        _ => {
+            let blob: Option<Vec<u8>> = row.map(|r| r.try_get_by_index(0)).transpose()?.flatten();
+            sqlite_cells::rows(&blob.unwrap_or_default())
+                .map(|(bucket, n, at, value)| cell(bucket, n, at, value))
+                .collect()
+        }
+    };
     cells.sort_unstable_by_key(|(bucket, _)| *bucket);
     Ok(cells)
 }
 
-/// `bucket,n[,time][,value]`: the time and value the aggregate reads.
-fn packed_row(backend: DbBackend, agg: Agg) -> String {
-    let float = |column: &str| match backend {
-        DbBackend::Postgres => format!("CAST({column} AS TEXT)"),
-        _ => format!("printf('%!.17g', {column})"),
-    };
-    let int = |column: &str| format!("CAST({column} AS TEXT)");
-    let mut fields = vec![int("bucket"), int("n")];
+/// The time and the value `agg` answers from, as columns of a bucket.
+fn columns(agg: Agg) -> (&'static str, &'static str) {
     match agg {
-        Agg::Avg => fields.push(float("total")),
-        Agg::Min => fields.push(float("low")),
-        Agg::Max => fields.push(float("high")),
-        Agg::First => fields.extend([int("first_at"), float("first_value")]),
-        Agg::Last => fields.extend([int("last_at"), float("last_value")]),
-        Agg::Count => {}
+        Agg::Avg => ("bucket", "total"),
+        Agg::Min => ("bucket", "low"),
+        Agg::Max => ("bucket", "high"),
+        Agg::First => ("first_at", "first_value"),
+        Agg::Last => ("last_at", "last_value"),
+        Agg::Count => ("bucket", "0.0"),
     }
-    fields.join(" || ',' || ")
 }
 
-/// A cell whose fields all hold the one value `agg` answers from: merging
-/// such cells keeps that value exact.
-fn cell(text: &str, agg: Agg) -> Result<(i64, Cell), DbErr> {
-    let bad = || DbErr::Custom(format!("unreadable rollup bucket {text:?}"));
+/// PostgreSQL's `bucket,n[,at][,value]`: the time only for `first` and
+/// `last`, the value but for `count` (its text of a float is the shortest
+/// that reads back as the same f64).
+fn packed_row(agg: Agg) -> String {
+    let (at, value) = columns(agg);
+    let mut fields = vec!["bucket", "n"];
+    if matches!(agg, Agg::First | Agg::Last) {
+        fields.push(at);
+    }
+    if agg != Agg::Count {
+        fields.push(value);
+    }
+    fields.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>().join(" || ',' || ")
+}
+
+fn parse(text: &str, agg: Agg) -> Result<(i64, Cell), DbErr> {
+    let bad = || DbErr::Custom(format!("unreadable rollup bucket {text:?} for {agg:?}"));
     let mut fields = text.split(',');
     let mut int = || fields.next().and_then(|f| f.parse::<i64>().ok()).ok_or_else(bad);
-    let bucket = int()?;
-    let count = int()?;
+    let (bucket, n) = (int()?, int()?);
     let at = if matches!(agg, Agg::First | Agg::Last) { int()? } else { bucket };
     let value = match agg {
         Agg::Count => 0.0,
         _ => fields.next().and_then(|f| f.parse::<f64>().ok()).ok_or_else(bad)?,
     };
-    let cell = Cell { count, sum: value, min: value, max: value, first: (at, value), last: (at, value) };
-    Ok((bucket, cell))
+    Ok(cell(bucket, n, at, value))
+}
+
+/// A cell whose fields all hold the one value its aggregate answers from:
+/// merging such cells keeps that value exact.
+fn cell(bucket: i64, count: i64, at: i64, value: f64) -> (i64, Cell) {
+    (bucket, Cell { count, sum: value, min: value, max: value, first: (at, value), last: (at, value) })
 }

@@ -20,6 +20,8 @@ pub fn serialize_rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Resul
 
 fn write_rfc3339(t: &DateTime<Utc>, buf: &mut [u8; 32]) -> usize {
     use chrono::{Datelike, Timelike};
+    // Each field of a `DateTime` converts it to local time again.
+    let t = t.naive_utc();
     buf[..20].copy_from_slice(b"0000-00-00T00:00:00.");
     digits(&mut buf[0..4], t.year() as u32);
     digits(&mut buf[5..7], t.month());

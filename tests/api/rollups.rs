@@ -320,6 +320,32 @@ fn pushes_slightly_out_of_order_on_postgres() {
     pushes_slightly_out_of_order(Backend::Postgres);
 }
 
+/// Buckets far apart: a chart reads a tier some thousands of buckets at a
+/// time, from the first one there is on, across the empty stretches.
+fn buckets_far_apart(backend: Backend) {
+    let times = [0, 240_000, 540_000, 540_030, 1_200_000, 20_000_000, 20_003_600];
+    let generated: Generated = times.into_iter().zip(0u8..).map(|(t, v)| (t, Some(v), None)).collect();
+    let query = |step, agg, range, limit| Query { step, agg, tz: false, range, limit };
+    let queries = vec![
+        query(60, "avg", (None, None), 20),
+        query(60, "last", (Some(1), Some(1_200_000)), 2),
+        query(3600, "max", (None, None), 20),
+        query(3600, "count", (Some(540_000), None), 1),
+        query(86_400, "first", (None, None), 3),
+    ];
+    rollups_answer_as_raw_points_do(backend, None, generated, (50, 0), queries).unwrap();
+}
+
+#[test]
+fn buckets_far_apart_on_sqlite() {
+    buckets_far_apart(Backend::Sqlite);
+}
+
+#[test]
+fn buckets_far_apart_on_postgres() {
+    buckets_far_apart(Backend::Postgres);
+}
+
 async fn chart_options_are_validated(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create_project(json!({"code": "h", "indicators": [{"key": "a", "weight": 100}]})).await;
