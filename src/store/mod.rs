@@ -17,6 +17,7 @@ mod latest;
 mod newest;
 mod observations;
 mod outbox;
+mod packed;
 mod page;
 mod project_cache;
 mod projects;

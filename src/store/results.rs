@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use super::breakdown;
 use super::bulk::{Insert, Rows};
 use super::entity::result;
+use super::packed::packed;
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, Project, from_micros, to_micros};
 use crate::domain::{Contribution, MissingPolicy};
@@ -116,10 +117,8 @@ pub async fn result_history(
 /// id, at, value, coverage, revision.
 type PointRow = (i64, i64, f64, f64, i64);
 
-/// The page's rows packed by the database into one text, `id,at,value,
-/// coverage,revision;...`: handing a row from the database driver to
-/// us costs more than the row itself (on SQLite a copy of every value and a
-/// channel message per row), so a page of hundreds crosses as one value.
+/// The page's rows packed by the database into one text (see `packed`),
+/// `id,at,value,coverage,revision;...`.
 async fn packed_points(
     db: &impl ConnectionTrait,
     rows: SelectStatement,
@@ -127,19 +126,10 @@ async fn packed_points(
 ) -> Result<Vec<PointRow>, DbErr> {
     // Sorted here: an ORDER BY in the aggregate would sort them again in
     // the database, in a temporary b-tree.
-    let packed = Expr::cust("string_agg(CAST(id AS TEXT) || ',' || point, ';')");
-    let query = Query::select().expr(packed).from_subquery(rows, "page").to_owned();
-    let text: Option<String> = match db.query_one(&query).await? {
-        Some(row) => row.try_get_by_index(0)?,
-        None => None,
-    };
-    let mut points: Vec<PointRow> = text
-        .as_deref()
-        .unwrap_or_default()
-        .split(';')
-        .filter(|p| !p.is_empty())
-        .map(point)
-        .collect::<Result<_, _>>()?;
+    let run = Expr::cust("string_agg(CAST(id AS TEXT) || ',' || point, ';')");
+    let query = Query::select().expr(run).from_subquery(rows, "page").to_owned();
+    let text: String = packed(db, &query).await?;
+    let mut points: Vec<PointRow> = text.split(';').filter(|p| !p.is_empty()).map(point).collect::<Result<_, _>>()?;
     points.sort_unstable_by_key(|&(id, at, ..)| (at, id));
     if descending {
         points.reverse();

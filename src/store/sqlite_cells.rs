@@ -6,14 +6,13 @@
 //! as text SQLite spent a quarter of the request printing floats with 17
 //! digits. PostgreSQL prints its shortest exact form cheaply and keeps text.
 
-use std::ffi::{c_char, c_int};
+use std::ffi::{CStr, c_char, c_int};
 use std::sync::OnceLock;
 
 use libsqlite3_sys as ffi;
 use sea_orm::DbErr;
 
-/// The function's name, as queries call it.
-pub(super) const NAME: &str = "koi_cells";
+const NAME: &CStr = c"koi_cells";
 
 /// Bytes per row in the blob.
 const WIDTH: usize = 32;
@@ -26,8 +25,13 @@ pub(super) fn register() -> Result<(), DbErr> {
     let code = *REGISTERED.get_or_init(|| unsafe { ffi::sqlite3_auto_extension(Some(init)) });
     match code {
         ffi::SQLITE_OK => Ok(()),
-        code => Err(DbErr::Custom(format!("SQLite refused KOI's {NAME} function (code {code})"))),
+        code => Err(DbErr::Custom(format!("SQLite refused KOI's function {NAME:?} (code {code})"))),
     }
+}
+
+/// The SQL that packs `columns`: (bucket, n, at, value).
+pub(super) fn call(columns: [&str; 4]) -> String {
+    format!("{}({})", NAME.to_str().expect("an ASCII name"), columns.join(", "))
 }
 
 /// Decodes the blob into (bucket, n, at, value) rows.
@@ -49,7 +53,7 @@ unsafe extern "C" fn init(
     unsafe {
         ffi::sqlite3_create_function_v2(
             db,
-            c"koi_cells".as_ptr(),
+            NAME.as_ptr(),
             4,
             ffi::SQLITE_UTF8 | ffi::SQLITE_DETERMINISTIC | ffi::SQLITE_INNOCUOUS,
             std::ptr::null_mut(),

@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr};
 
 use super::entity::rollup;
+use super::packed::packed;
 use super::sqlite_cells;
 use crate::domain::{Agg, Cell};
 
@@ -33,9 +34,9 @@ pub(super) async fn tier_cells(
     use rollup::Column::{Bucket, ProjectId, Series, Tier};
     let backend = db.get_database_backend();
     let (at, value) = columns(agg);
-    let packed = match backend {
+    let run = match backend {
         DbBackend::Postgres => format!("string_agg({}, ';')", packed_row(agg)),
-        _ => format!("{}(bucket, n, {at}, {value})", sqlite_cells::NAME),
+        _ => sqlite_cells::call(["bucket", "n", at, value]),
     };
     let from_on = Condition::all()
         .add(ProjectId.eq(project_id))
@@ -52,19 +53,15 @@ pub(super) async fn tier_cells(
     if tier >= INDEXED_FROM {
         window = window.add(Expr::cust(format!("tier >= {INDEXED_FROM}")));
     }
-    let query = Query::select().expr(Expr::cust(packed)).from(rollup::Entity).cond_where(window).to_owned();
-    let row = db.query_one(&query).await?;
+    let query = Query::select().expr(Expr::cust(run)).from(rollup::Entity).cond_where(window).to_owned();
     let mut cells: Vec<(i64, Cell)> = match backend {
         DbBackend::Postgres => {
-            let text: Option<String> = row.map(|r| r.try_get_by_index(0)).transpose()?.flatten();
-            let text = text.unwrap_or_default();
+            let text: String = packed(db, &query).await?;
             text.split(';').filter(|r| !r.is_empty()).map(|r| parse(r, agg)).collect::<Result<_, _>>()?
         }
         _ => {
-            let blob: Option<Vec<u8>> = row.map(|r| r.try_get_by_index(0)).transpose()?.flatten();
-            sqlite_cells::rows(&blob.unwrap_or_default())
-                .map(|(bucket, n, at, value)| cell(bucket, n, at, value))
-                .collect()
+            let blob: Vec<u8> = packed(db, &query).await?;
+            sqlite_cells::rows(&blob).map(|(bucket, n, at, value)| cell(bucket, n, at, value)).collect()
         }
     };
     cells.sort_unstable_by_key(|(bucket, _)| *bucket);
