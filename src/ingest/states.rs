@@ -1,7 +1,8 @@
 //! Each writer's copy of the projects it ingests into: configuration and
-//! latest values. Reading them afresh costs three queries per transaction;
-//! the copy is reused while the project's lock shows that nobody changed
-//! the project or ingested into it since this writer last did.
+//! latest values. Reading them afresh costs a few queries per transaction,
+//! however many projects it reads (`store::resume_projects`); the copy is
+//! reused while the project's lock shows that nobody changed the project or
+//! ingested into it since this writer last did.
 
 use std::collections::HashMap;
 
@@ -46,16 +47,36 @@ impl States {
     ) -> Result<HashMap<&'a str, Option<State>>, DbErr> {
         let mut locks: HashMap<String, IngestLock> = store::lock_projects(txn, codes).await?.into_iter().collect();
         let mut states = HashMap::with_capacity(codes.len());
+        let mut cold = Vec::new();
         for &code in codes {
             let kept = self.0.remove(code);
-            let state = match locks.remove(code) {
-                None => None,
-                Some(lock) => Some(match kept.filter(|s| s.lock.followed_by(&lock)) {
-                    Some(state) => State { lock, ..state },
-                    None => load(txn, code, lock).await?,
-                }),
+            let Some(lock) = locks.remove(code) else {
+                states.insert(code, None);
+                continue;
             };
-            states.insert(code, state);
+            match kept.filter(|s| s.lock.followed_by(&lock)) {
+                Some(state) => {
+                    states.insert(code, Some(State { lock, ..state }));
+                }
+                None => cold.push((code, lock)),
+            }
+        }
+        let ids: Vec<i64> = cold.iter().map(|(_, lock)| lock.id).collect();
+        let mut resumed = store::resume_projects(txn, &ids).await?;
+        for (code, lock) in cold {
+            let r = resumed.remove(&lock.id).expect("resume_projects returns every id");
+            let unbuilt = minutes::fresh(lock.id, r.history_end, r.built_to);
+            let state = State {
+                lock,
+                project: r.project,
+                latest: r.latest,
+                history_end: r.history_end,
+                pending: r.pending,
+                raw_from: r.raw_from,
+                built_to: r.built_to,
+                unbuilt,
+            };
+            states.insert(code, Some(state));
         }
         Ok(states)
     }
@@ -69,18 +90,4 @@ impl States {
             self.0.insert(state.project.code.clone(), state);
         }
     }
-}
-
-/// A locked project's state, read afresh.
-async fn load(txn: &impl ConnectionTrait, code: &str, lock: IngestLock) -> Result<State, DbErr> {
-    let project = store::find_project(txn, code)
-        .await?
-        .ok_or_else(|| DbErr::Custom(format!("project {code:?} vanished while locked")))?;
-    let latest = store::latest_values(txn, lock.id).await?;
-    let history_end = store::history_end(txn, lock.id).await?;
-    let pending = store::pending_job(txn, lock.id).await?;
-    let raw_from = store::raw_from(txn, lock.id).await?;
-    let built_to = store::built_to(txn, lock.id).await?;
-    let unbuilt = minutes::fresh(lock.id, history_end, built_to);
-    Ok(State { lock, project, latest, history_end, pending, raw_from, built_to, unbuilt })
 }

@@ -14,7 +14,7 @@ use super::entity::{job, project};
 use super::time::serialize_rfc3339;
 use super::{from_micros, to_micros};
 
-const OPEN: [&str; 2] = ["pending", "running"];
+pub(super) const OPEN: [&str; 2] = ["pending", "running"];
 
 /// The part of a project's history still to recompute: `cursor..to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

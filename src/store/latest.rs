@@ -18,7 +18,12 @@ pub async fn latest_values(db: &impl ConnectionTrait, project_id: i64) -> Result
     let Some(row) = project_latest::Entity::find_by_id(project_id).one(db).await? else {
         return Ok(HashMap::new());
     };
-    let readings: HashMap<String, (f64, i64)> = serde_json::from_str(&row.readings)
+    parse_readings(project_id, &row.readings)
+}
+
+/// A project's `project_latest.readings`.
+pub(super) fn parse_readings(project_id: i64, text: &str) -> Result<HashMap<String, Latest>, DbErr> {
+    let readings: HashMap<String, (f64, i64)> = serde_json::from_str(text)
         .map_err(|e| DbErr::Custom(format!("unreadable latest values of project {project_id}: {e}")))?;
     Ok(readings.into_iter().map(|(key, (value, at))| (key, Latest { value, observed_at: from_micros(at) })).collect())
 }

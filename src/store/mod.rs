@@ -22,6 +22,7 @@ mod page;
 mod project_cache;
 mod projects;
 mod results;
+mod resume;
 mod retention;
 mod rollup_build;
 mod rollups;
@@ -61,6 +62,7 @@ pub use projects::{
     lock_projects, remove_indicator, replace_project, upsert_indicator,
 };
 pub use results::{HistoryPoint, IndexResult, latest_result, result_history, result_rows};
+pub use resume::{Resumed, resume_projects};
 pub use retention::{project_overrides, raw_from, retention_overrides, set_overrides, sweep_raw, sweep_tier};
 pub use rollup_build::{Built, build_rollups, built_to, history_from, rollups_due, store_minutes};
 pub use rollups::{Cells, HistoryChanges, Kind, Span, update_rollups};

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -41,6 +43,12 @@ pub async fn find_project(db: &impl ConnectionTrait, code: &str) -> Result<Optio
     };
     let mut found = with_indicators(db, vec![row]).await?;
     Ok(found.pop())
+}
+
+/// The projects with these ids that exist, in no particular order.
+pub(super) async fn find_projects_by_id(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Project>, DbErr> {
+    let rows = project::Entity::find().filter(project::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    with_indicators(db, rows).await
 }
 
 /// Projects ordered by code, starting after `after`.
@@ -329,11 +337,12 @@ async fn with_indicators(db: &impl ConnectionTrait, rows: Vec<project::Model>) -
             updated_at: from_micros(r.updated_at),
         });
     }
+    let position: HashMap<i64, usize> = projects.iter().enumerate().map(|(n, p)| (p.id, n)).collect();
     for ind in indicators {
         let intervals = serde_json::from_str(&ind.intervals)
             .map_err(|e| DbErr::Custom(format!("indicator {} has unreadable intervals: {e}", ind.id)))?;
-        if let Some(p) = projects.iter_mut().find(|p| p.id == ind.project_id) {
-            p.indicators.push(IndicatorSpec {
+        if let Some(&n) = position.get(&ind.project_id) {
+            projects[n].indicators.push(IndicatorSpec {
                 key: ind.key,
                 title: ind.title,
                 unit: ind.unit,
