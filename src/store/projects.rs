@@ -224,29 +224,26 @@ pub async fn lock_projects(txn: &impl ConnectionTrait, codes: &[&str]) -> Result
         return Ok(Vec::new());
     }
     let backend = txn.get_database_backend();
-    let (sql, values): (String, Vec<sea_orm::Value>) = match backend {
-        // One parameter whatever the number of codes, and a plan that
-        // stays on the indexes: with `code IN ($1, …)` PostgreSQL scanned
-        // every project twice per batch, building the list again for each
-        // row it compared.
-        DbBackend::Postgres => (
+    // The codes as one JSON parameter: one statement text whatever their
+    // number (with `IN (?, …)` each batch size was a statement of its own,
+    // evicting others from the connection's cache of prepared ones).
+    let sql = match backend {
+        // With `code IN ($1, …)` PostgreSQL also scanned every project
+        // twice per batch, building the list again for each row it
+        // compared; this plan stays on the indexes.
+        DbBackend::Postgres => {
             "WITH locked AS (SELECT l.id FROM \
                (SELECT value AS code FROM jsonb_array_elements_text($1::jsonb) ORDER BY 1) c, \
                LATERAL (SELECT id FROM projects WHERE projects.code = c.code FOR NO KEY UPDATE) l) \
              UPDATE projects SET ingest_seq = ingest_seq + 1 WHERE id = ANY(ARRAY(SELECT id FROM locked)) \
              RETURNING code, id, revision, updated_at, ingest_seq"
-                .to_string(),
-            vec![serde_json::to_string(codes).expect("strings serialize").into()],
-        ),
-        _ => (
-            format!(
-                "UPDATE projects SET ingest_seq = ingest_seq + 1 WHERE code IN ({}) \
-                 RETURNING code, id, revision, updated_at, ingest_seq",
-                vec!["?"; codes.len()].join(", ")
-            ),
-            codes.iter().map(|c| (*c).into()).collect(),
-        ),
+        }
+        _ => {
+            "UPDATE projects SET ingest_seq = ingest_seq + 1 WHERE code IN (SELECT value FROM json_each(?)) \
+             RETURNING code, id, revision, updated_at, ingest_seq"
+        }
     };
+    let values = [serde_json::to_string(codes).expect("strings serialize").into()];
     let rows = txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     rows.iter()
         .map(|row| {
