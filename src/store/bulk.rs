@@ -4,7 +4,7 @@
 //! second. Here SQLite gets one statement per `MAX_ROWS` rows and
 //! PostgreSQL one statement for any number of rows.
 
-use sea_orm::sea_query::value::sea_value_to_json_value;
+use sea_orm::sea_query::ArrayType;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 
 /// Statement sizes in rows. A batch is padded up to the next size with
@@ -41,7 +41,7 @@ pub async fn insert_all(txn: &impl ConnectionTrait, tables: Vec<Rows<'_>>) -> Re
         return Ok(());
     }
     let statements = match txn.get_database_backend() {
-        DbBackend::Postgres => vec![json_statement(&tables)?],
+        DbBackend::Postgres => vec![array_statement(tables)?],
         _ => tables.into_iter().flat_map(|t| values_statements(&t.insert, t.rows)).collect(),
     };
     for statement in statements {
@@ -50,17 +50,34 @@ pub async fn insert_all(txn: &impl ConnectionTrait, tables: Vec<Rows<'_>>) -> Re
     Ok(())
 }
 
-/// PostgreSQL plans a statement with thousands of parameters afresh at
-/// every execution, which cost more than the insert; one JSON parameter
-/// per table holding all its rows is planned once.
-fn json_statement(tables: &[Rows]) -> Result<Statement, DbErr> {
+/// PostgreSQL: every column of a table as one array parameter, unnested
+/// into rows. A statement with thousands of parameters was planned afresh
+/// at every execution; all rows as one JSON document cost PostgreSQL more
+/// to parse than the insert (a breakdown is a JSON text inside it), about
+/// 8 µs per result. Arrays go across in binary.
+fn array_statement(tables: Vec<Rows>) -> Result<Statement, DbErr> {
     let mut inserts = Vec::with_capacity(tables.len());
-    let mut params = Vec::with_capacity(tables.len());
-    for (n, table) in tables.iter().enumerate() {
-        inserts.push(json_insert(&table.insert, &table.rows[0], n + 1)?);
-        let json: Vec<Vec<serde_json::Value>> =
-            table.rows.iter().map(|row| row.iter().map(sea_value_to_json_value).collect()).collect();
-        params.push(Value::from(serde_json::to_string(&json).map_err(|e| DbErr::Custom(e.to_string()))?));
+    let mut params = Vec::new();
+    for Rows { insert, rows } in tables {
+        let mut columns: Vec<Vec<Value>> = insert.columns.iter().map(|_| Vec::with_capacity(rows.len())).collect();
+        for row in rows {
+            for (column, value) in columns.iter_mut().zip(row) {
+                column.push(value);
+            }
+        }
+        let mut fields = Vec::with_capacity(columns.len());
+        for (name, column) in insert.columns.iter().zip(columns) {
+            let (kind, cast) = array_type(insert.table, name, &column)?;
+            params.push(Value::Array(kind, Some(Box::new(column))));
+            fields.push(format!("${}::{cast}", params.len()));
+        }
+        inserts.push(format!(
+            "INSERT INTO {} ({}) SELECT * FROM unnest({}) {}",
+            insert.table,
+            insert.columns.join(", "),
+            fields.join(", "),
+            insert.suffix
+        ));
     }
     let last = inserts.pop().expect("at least one table");
     let ctes: Vec<String> = inserts.iter().enumerate().map(|(n, sql)| format!("w{n} AS ({sql})")).collect();
@@ -68,25 +85,18 @@ fn json_statement(tables: &[Rows]) -> Result<Statement, DbErr> {
     Ok(Statement::from_sql_and_values(DbBackend::Postgres, sql, params))
 }
 
-/// `INSERT ... SELECT` from the JSON array in parameter `$param`.
-fn json_insert(insert: &Insert, first: &[Value], param: usize) -> Result<String, DbErr> {
-    let mut fields = Vec::with_capacity(insert.columns.len());
-    for (i, value) in first.iter().enumerate() {
-        let cast = match value {
-            Value::BigInt(_) => "::int8",
-            Value::Double(_) => "::float8",
-            Value::String(_) => "",
-            other => return Err(DbErr::Custom(format!("no bulk insert for {other:?} values"))),
-        };
-        fields.push(format!("(r->>{i}){cast}"));
+/// The array type of a column: all its values of one type, none null.
+fn array_type(table: &str, name: &str, column: &[Value]) -> Result<(ArrayType, &'static str), DbErr> {
+    let kind = |v: &Value| match v {
+        Value::BigInt(Some(_)) => Some((ArrayType::BigInt, "int8[]")),
+        Value::Double(Some(_)) => Some((ArrayType::Double, "float8[]")),
+        Value::String(Some(_)) => Some((ArrayType::String, "text[]")),
+        _ => None,
+    };
+    match column.first().and_then(kind) {
+        Some(first) if column.iter().all(|v| kind(v).as_ref() == Some(&first)) => Ok(first),
+        _ => Err(DbErr::Custom(format!("no bulk insert into {table}.{name}: its values are not all of one type"))),
     }
-    Ok(format!(
-        "INSERT INTO {} ({}) SELECT {} FROM jsonb_array_elements(${param}::jsonb) AS r {}",
-        insert.table,
-        insert.columns.join(", "),
-        fields.join(", "),
-        insert.suffix
-    ))
 }
 
 /// SQLite: multi-row VALUES, bound natively (its JSON functions would
