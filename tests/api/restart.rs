@@ -1,7 +1,7 @@
 //! Durability: the real binary, killed with SIGKILL, restarted on the same
 //! database.
 
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -16,7 +16,7 @@ async fn acknowledged_data_survives_kill_9_and_restart(backend: Backend) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let mut server = start_koi(&db_url, port, &[], Stdio::inherit());
+    let server = start_koi(&db_url, port, &[], Stdio::inherit());
     wait_until_up(&client, &format!("{base}/health")).await;
     client.post(format!("{base}/v1/projects")).json(&plain_project("durable")).send().await.unwrap();
     let mut acknowledged = Vec::new();
@@ -30,10 +30,7 @@ async fn acknowledged_data_survives_kill_9_and_restart(backend: Backend) {
         acknowledged.push(expect(r, StatusCode::OK).await["value"].clone());
     }
 
-    server.kill().expect("SIGKILL");
-    server.wait().unwrap();
-    let mut restarted = start_koi(&db_url, port, &[], Stdio::inherit());
-    wait_until_up(&client, &format!("{base}/ready")).await;
+    let mut restarted = kill_9_and_restart(server, &db_url, port, &client).await;
     let history = client.get(format!("{base}/v1/projects/durable/index/history")).send().await.unwrap();
     let latest = client.get(format!("{base}/v1/projects/durable/index")).send().await.unwrap();
     let history = expect(history, StatusCode::OK).await;
@@ -55,7 +52,7 @@ async fn a_restarted_writer_resumes_every_project_of_a_batch(backend: Backend) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let mut server = start_koi(&db_url, port, &[], Stdio::inherit());
+    let server = start_koi(&db_url, port, &[], Stdio::inherit());
     wait_until_up(&client, &format!("{base}/health")).await;
     let codes = ["r0", "r1", "r2"];
     for (n, code) in codes.iter().enumerate() {
@@ -63,11 +60,7 @@ async fn a_restarted_writer_resumes_every_project_of_a_batch(backend: Backend) {
         let push = json!({"project": code, "ts": "2026-01-01T00:00:00Z", "values": {"a": 10 * (n + 1), "b": 20}});
         expect(client.post(format!("{base}/v1/data")).json(&push).send().await.unwrap(), StatusCode::OK).await;
     }
-    server.kill().expect("SIGKILL");
-    server.wait().unwrap();
-
-    let mut restarted = start_koi(&db_url, port, &[], Stdio::inherit());
-    wait_until_up(&client, &format!("{base}/ready")).await;
+    let mut restarted = kill_9_and_restart(server, &db_url, port, &client).await;
     let batch: Vec<_> = codes
         .iter()
         .enumerate()
@@ -94,4 +87,14 @@ async fn a_restarted_writer_resumes_every_project_of_a_batch(backend: Backend) {
         assert!(close(&items[0]["value"], a * 0.6 + 20.0 * 0.4), "{}: {history}", codes[n]);
         assert!(close(&items[1]["value"], expected), "{}: {history}", codes[n]);
     }
+}
+
+/// Kills `server` with SIGKILL and starts it again on the same database
+/// and port; returns once the new one is ready.
+async fn kill_9_and_restart(mut server: Child, db_url: &str, port: u16, client: &reqwest::Client) -> Child {
+    server.kill().expect("SIGKILL");
+    server.wait().unwrap();
+    let restarted = start_koi(db_url, port, &[], Stdio::inherit());
+    wait_until_up(client, &format!("http://127.0.0.1:{port}/ready")).await;
+    restarted
 }
