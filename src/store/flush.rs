@@ -104,7 +104,13 @@ pub async fn connect_ingest(
 ) -> Result<(DatabaseConnection, Flush), DbErr> {
     if main.get_database_backend() == DbBackend::Postgres {
         let mut options = super::connect::options(settings, writers, Role::Ingest);
-        options.map_sqlx_postgres_opts(|o: PgConnectOptions| o.options([("synchronous_commit", "off")]));
+        // random_page_cost: the lock statement updates the rows it has just
+        // locked by id, and with the default cost PostgreSQL preferred to
+        // scan every project for them (a third of a millisecond per batch
+        // with 1,000 projects); the writer reads a few rows at a time, from
+        // pages in memory.
+        let session = [("synchronous_commit", "off"), ("random_page_cost", "1.1")];
+        options.map_sqlx_postgres_opts(move |o: PgConnectOptions| o.options(session));
         return Ok((Database::connect(options).await?, Flush::Postgres { db: main.clone(), slot: 0 }));
     }
     let parsed = SqliteConnectOptions::from_str(&settings.url).map_err(|e| DbErr::Custom(e.to_string()))?;

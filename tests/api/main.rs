@@ -31,3 +31,4 @@ mod rollups;
 mod scoring;
 mod timeline;
 mod upgrade;
+mod writer_settings;
