@@ -230,7 +230,8 @@ pub async fn lock_projects(txn: &impl ConnectionTrait, codes: &[&str]) -> Result
     let sql = match backend {
         // With `code IN ($1, …)` PostgreSQL also scanned every project
         // twice per batch, building the list again for each row it
-        // compared; this plan stays on the indexes.
+        // compared; this plan stays on the indexes, given the writer's
+        // random_page_cost (store::connect_ingest).
         DbBackend::Postgres => {
             "WITH locked AS (SELECT l.id FROM \
                (SELECT value AS code FROM jsonb_array_elements_text($1::jsonb) ORDER BY 1) c, \

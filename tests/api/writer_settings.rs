@@ -23,7 +23,8 @@ async fn writer(backend: Backend) -> (DatabaseConnection, Option<TempDir>) {
 }
 
 /// With the bundled SQLite's shared page cache, a commit after a B-tree
-/// split scanned every page cached by any connection (.cargo/config.toml).
+/// split in the middle of an index scanned the writer's whole cache
+/// (.cargo/config.toml).
 #[tokio::test]
 async fn sqlite_keeps_a_page_cache_per_connection() {
     let (db, _dir) = writer(Backend::Sqlite).await;
