@@ -79,14 +79,14 @@ for line in sys.stdin:
   # One project, then the same load spread over 1,000 (each push locks its
   # own), in PAIRS alternating runs: a single pair's ratio moved by ±0.07
   # from run to run on a 2-core VM, so the medians are reported.
-  local one=() many=() acked=0 rps p50 p99 completed bad
+  local runs=() acked=0 run kind projects rps p50 p99 completed bad
   for _ in $(seq "$PAIRS"); do
-    read -r rps p50 p99 completed bad < <(run_wrk "http://127.0.0.1:$port" "$SECONDS_PER_RUN" scripts/bench/push.lua)
-    one+=("$rps $p50 $p99 $bad")
-    acked=$((acked + completed - bad))
-    read -r rps p50 p99 completed bad < <(PROJECTS=1000 run_wrk "http://127.0.0.1:$port" "$SECONDS_PER_RUN" scripts/bench/push.lua)
-    many+=("$rps $p50 $p99 $bad")
-    acked=$((acked + completed - bad))
+    for run in one: many:1000; do # KIND:PROJECTS
+      kind=${run%%:*} projects=${run#*:}
+      read -r rps p50 p99 completed bad < <(PROJECTS=$projects run_wrk "http://127.0.0.1:$port" "$SECONDS_PER_RUN" scripts/bench/push.lua)
+      runs+=("$kind $rps $p50 $p99 $bad")
+      acked=$((acked + completed - bad))
+    done
   done
   local stored
   stored=$("$@" "SELECT count(*) FROM observation_sets")
@@ -95,14 +95,11 @@ for line in sys.stdin:
   if ((stored < acked)); then
     echo "LOST WRITES on $name: $acked acknowledged, $stored stored" >&2; exit 1
   fi
-  local o_rps o_p50 o_p99 o_bad m_rps m_p50 m_p99 m_bad pairs
-  read -r o_rps o_p50 o_p99 o_bad < <(printf '%s\n' "${one[@]}" | python3 scripts/bench/median.py)
-  read -r m_rps m_p50 m_p99 m_bad < <(printf '%s\n' "${many[@]}" | python3 scripts/bench/median.py)
-  pairs=$(paste -d' ' <(printf '%s\n' "${one[@]}" | cut -d' ' -f1) <(printf '%s\n' "${many[@]}" | cut -d' ' -f1) |
-    python3 -c 'import sys; print(", ".join(f"{int(m) / int(o):.0%}" for o, m in (l.split() for l in sys.stdin)))')
+  local o_rps o_p50 o_p99 o_bad m_rps m_p50 m_p99 m_bad share pairs
+  read -r o_rps o_p50 o_p99 o_bad m_rps m_p50 m_p99 m_bad share pairs < <(printf '%s\n' "${runs[@]}" | python3 scripts/bench/push_summary.py)
   add_row "KOI on $name (durable: answered after fsync)" "$o_rps" "$o_p50" "$o_p99" "$o_bad" \
     "$(python3 -c "print(f'{$o_rps / $g_rps:.1f}×')")"
-  add_row "KOI on $name, 1,000 projects ($(python3 -c "print(f'{$m_rps / $o_rps:.0%}')") of one project; pairs: $pairs)" \
+  add_row "KOI on $name, 1,000 projects ($share of one project; pairs: $pairs)" \
     "$m_rps" "$m_p50" "$m_p99" "$m_bad" "$(python3 -c "print(f'{$m_rps / $g_rps:.1f}×')")"
   bench_history "$name" "$port"
 }
