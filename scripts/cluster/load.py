@@ -102,7 +102,13 @@ def serve_sources(port, conn):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Sources)
+    class Server(http.server.ThreadingHTTPServer):
+        # The default backlog of 5 overflowed when the workers' pulls came
+        # in a burst; a dropped connection is retried by the kernel a second
+        # later, which made pulls look late, and doubled when caught up.
+        request_queue_size = 1024
+
+    server = Server(("127.0.0.1", port), Sources)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     conn.send("up")
     conn.recv()  # stop
@@ -237,6 +243,10 @@ extra = [(n, c) for n, c in counts.items() if c > ticks + 2]
 short = [(n, c) for n, c in counts.items() if c < ticks * 0.9]
 spread = f"{min(counts.values())}..{max(counts.values())} pulls per source in {ticks:.1f} ticks"
 report(not extra, f"no source pulled more than once a tick outside the kill window ({spread}; over {extra[:5]})")
+if extra:
+    n = extra[0][0]
+    print(f"  source {n} pulled at (s after start; kill window {kill_window[0] - started:.1f}..{kill_window[1] - started:.1f}):",
+          " ".join(f"{t - started:.2f}" for t in pulls[n] if window_from <= t <= window_to), flush=True)
 report(not short, f"each source pulled about once a second ({spread}; short {short[:5]})")
 per_second = {}
 for times in pulls.values():
