@@ -1,6 +1,8 @@
 //! The OpenAPI document and the offline docs UI.
 
 use actix_web::{HttpResponse, web};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AnyOf, ArrayItems, Schema};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -68,7 +70,7 @@ use super::{
         compat::history::history,
     ),
     components(schemas(compat::data::LegacyPush)),
-    modifiers(&LegacyPushNote, &KeyScheme, &SharedResponses),
+    modifiers(&LegacyPushNote, &KeyScheme, &SharedResponses, &UntaggedUnions, &ErrorEnvelopes),
     security(("api_key" = []), ("x_api_key" = [])),
     tags(
         (name = "projects", description = "Admin: indices and their indicators"),
@@ -122,6 +124,63 @@ impl Modify for KeyScheme {
         for open in OPEN {
             if let Some(get) = openapi.paths.paths.get_mut(open).and_then(|item| item.get.as_mut()) {
                 get.security = Some(Vec::new());
+            }
+        }
+    }
+}
+
+/// KOI's unions are untagged, and some of their variants can hold the
+/// same JSON (an empty page of points is also an empty page of buckets),
+/// which `oneOf` forbids: they are `anyOf`.
+struct UntaggedUnions;
+
+impl Modify for UntaggedUnions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.schemas.values_mut().for_each(any_of);
+        }
+    }
+}
+
+fn any_of(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::OneOf(one) => {
+            let mut any = AnyOf::new();
+            any.items = std::mem::take(&mut one.items);
+            any.description = one.description.take();
+            any.items.iter_mut().for_each(any_of);
+            *schema = Schema::AnyOf(any);
+        }
+        Schema::Object(object) => object.properties.values_mut().for_each(any_of),
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                any_of(items);
+            }
+        }
+        Schema::AllOf(all) => all.items.iter_mut().for_each(any_of),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(any_of),
+        _ => {}
+    }
+}
+
+/// A façade error comes as `{code, message, data: null}` with HTTP 200
+/// unless `[compat] http_error_status` is on: every envelope's `data` may
+/// be null. (Envelopes are generic, which `nullable` does not reach.)
+struct ErrorEnvelopes;
+
+impl Modify for ErrorEnvelopes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let Some(components) = openapi.components.as_mut() else { return };
+        for (_, schema) in components.schemas.iter_mut().filter(|(name, _)| name.starts_with("Envelope_")) {
+            if let RefOr::T(Schema::Object(envelope)) = schema
+                && let Some(data) = envelope.properties.get_mut("data")
+            {
+                let mut nullable = AnyOf::new();
+                let null = ObjectBuilder::new().schema_type(Type::Null).build();
+                nullable.items = vec![std::mem::replace(data, RefOr::T(Schema::default())), null.into()];
+                *data = RefOr::T(Schema::AnyOf(nullable));
             }
         }
     }

@@ -15,6 +15,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
 use futures_util::stream;
 use tokio::sync::broadcast::{self, error::RecvError};
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::problem::{ApiError, Problem};
@@ -40,7 +41,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
     tag = "index",
     params(("code" = String, Path, description = "Project code")),
     responses(
-        (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream", body = String),
+        (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream", body = StreamEvent),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -108,7 +109,21 @@ fn frames(computed: &Computed) -> Bytes {
     computed.points.iter().map(|point| frame("point", point)).collect::<Vec<_>>().concat().into()
 }
 
-fn frame(event: &str, data: &impl serde::Serialize) -> Bytes {
-    let json = serde_json::to_string(data).expect("an event serialises");
-    Bytes::from(format!("event: {event}\ndata: {json}\n\n"))
+/// One event of the stream, as an `EventSource` hands it over.
+#[derive(ToSchema)]
+pub struct StreamEvent {
+    /// `point`, `alert` or `changed`.
+    event: &'static str,
+    /// The event's JSON.
+    data: String,
+}
+
+impl StreamEvent {
+    fn to_bytes(&self) -> Bytes {
+        Bytes::from(format!("event: {}\ndata: {}\n\n", self.event, self.data))
+    }
+}
+
+fn frame(event: &'static str, data: &impl serde::Serialize) -> Bytes {
+    StreamEvent { event, data: serde_json::to_string(data).expect("an event serialises") }.to_bytes()
 }
