@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{AnyOf, ArrayItems, Schema};
+use utoipa::openapi::schema::{AnyOf, ArrayItems, ObjectBuilder, Schema, Type};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -171,11 +171,11 @@ struct ErrorEnvelopes;
 
 impl Modify for ErrorEnvelopes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
         let Some(components) = openapi.components.as_mut() else { return };
         for (_, schema) in components.schemas.iter_mut().filter(|(name, _)| name.starts_with("Envelope_")) {
             if let RefOr::T(Schema::Object(envelope)) = schema
                 && let Some(data) = envelope.properties.get_mut("data")
+                && !admits_null(data)
             {
                 let mut nullable = AnyOf::new();
                 let null = ObjectBuilder::new().schema_type(Type::Null).build();
@@ -184,6 +184,12 @@ impl Modify for ErrorEnvelopes {
             }
         }
     }
+}
+
+/// An `Option` already says null (as one of its `anyOf`, see `UntaggedUnions`).
+fn admits_null(schema: &RefOr<Schema>) -> bool {
+    let RefOr::T(Schema::AnyOf(any)) = schema else { return false };
+    any.items.iter().any(|item| matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == Type::Null.into()))
 }
 
 /// The document served at `/openapi.json` and committed under `openapi/`.
