@@ -80,6 +80,7 @@ load() { # NAME URL PORT SQL_CLIENT...: projects via the API, points via SQL
   local started=$SECONDS
   sed -e "s/@END@/$END/g" -e "s/@START@/$((END - MINUTES * 60000000))/g" -e "s/@MINUTES@/$MINUTES/g" -e "s/@FLOAT@/$FLOAT/g" -e "s/@SERIES@/$SERIES/g" -e "s/@PROJECTS@/$PROJECTS/g" \
     scripts/bench/history_load.sql | "$@" >/dev/null
+  if [ "$1" = sqlite3 ]; then "$@" <scripts/bench/history_index.sql; fi
   echo "loaded $name in $((SECONDS - started)) s" >&2
 }
 
@@ -99,8 +100,9 @@ reads() { # NAME PORT
 }
 
 sizes_sqlite() { # DB_FILE: pages of each table and its indexes (dbstat)
-  sqlite3 "$1" "SELECT t, (SELECT SUM(pgsize) FROM dbstat WHERE name IN (SELECT name FROM sqlite_master WHERE tbl_name = t)),
-      (SELECT COUNT(*) FROM results) FROM (SELECT 'results' AS t);
+  sqlite3 "$1" "SELECT t, (SELECT SUM(pgsize) FROM dbstat WHERE name IN
+        (SELECT name FROM sqlite_master WHERE tbl_name IN ('results_data', 'results_indexed'))),
+      (SELECT COUNT(*) FROM results_data) FROM (SELECT 'results' AS t);
     SELECT t, (SELECT SUM(pgsize) FROM dbstat WHERE name IN (SELECT name FROM sqlite_master WHERE tbl_name = t)),
       (SELECT COUNT(*) FROM rollups) FROM (SELECT 'rollups' AS t);" |
     while IFS='|' read -r table bytes rows; do
@@ -109,7 +111,7 @@ sizes_sqlite() { # DB_FILE: pages of each table and its indexes (dbstat)
 }
 
 sizes_pg() { # URL
-  psql "$1" -Atc "SELECT 'results', pg_total_relation_size('results'), (SELECT COUNT(*) FROM results);
+  psql "$1" -Atc "SELECT 'results', pg_total_relation_size('results_data'), (SELECT COUNT(*) FROM results_data);
     SELECT 'rollups', pg_total_relation_size('rollups'), (SELECT COUNT(*) FROM rollups);" |
     while IFS='|' read -r table bytes rows; do
       printf '%s\n' "| PostgreSQL | $table | $rows | $(python3 -c "print(f'{$bytes / $rows:.0f}')") |"

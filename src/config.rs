@@ -60,6 +60,10 @@ pub struct DatabaseSettings {
     /// How often `koi serve` runs pending recompute jobs, writes the
     /// points of values that turned stale and rolls up new history.
     pub upkeep_tick_ms: u64,
+    /// SQLite: how long new points and readings may wait before the
+    /// writer adds them to the per-project history indexes, in bulk (it
+    /// does sooner once they fill about a page per project).
+    pub history_index_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,6 +227,7 @@ impl Default for DatabaseSettings {
             recompute_batch: 1000,
             rollup_batch: 2_000,
             upkeep_tick_ms: 1000,
+            history_index_ms: 2000,
         }
     }
 }

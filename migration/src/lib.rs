@@ -18,6 +18,7 @@ mod m20261129_000015_rollups;
 mod m20261130_000016_project_latest;
 mod m20261130_000017_rollup_reads;
 mod m20261130_000018_rollup_hours_index;
+mod m20261201_000019_history_tail;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_project_latest::Migration),
             Box::new(m20261130_000017_rollup_reads::Migration),
             Box::new(m20261130_000018_rollup_hours_index::Migration),
+            Box::new(m20261201_000019_history_tail::Migration),
         ]
     }
 }

@@ -6,8 +6,9 @@
 -- so bucket firsts and lasts are computed too. Rows go in as producers
 -- write them, minute after minute across the projects, so that a
 -- project's history lies spread over the tables as it would in use.
+-- SQLite's history index is built afterwards (history_index.sql).
 -- Raw points: the whole year.
-INSERT INTO results (project_id, value, computed_at, revision, coverage, breakdown, point, at)
+INSERT INTO results_data (project_id, value, computed_at, revision, coverage, breakdown, point, at)
 SELECT h.id + v.i % @PROJECTS@, v.value, v.at, 1, 1.0,
        '[["a",100.0,' || v.value || ',' || v.at || ',null,null,' || v.value || ',"ok",null]]',
        v.at || ',' || v.value || ',1.0,1', v.at
@@ -17,12 +18,12 @@ CROSS JOIN (SELECT MIN(id) AS id FROM projects WHERE code LIKE 'h%') h;
 -- Minute buckets: the last 90 days, as the default retention keeps them.
 INSERT INTO rollups (project_id, series, tier, bucket, n, total, low, high, first_at, first_value, last_at, last_value)
 SELECT project_id, '', 60000000, at, 1, value, value, value, at, value, at, value
-FROM results WHERE at >= @END@ - 90 * 86400000000 AND project_id IN (SELECT id FROM projects WHERE code LIKE 'h%');
+FROM results_data WHERE at >= @END@ - 90 * 86400000000 AND project_id IN (SELECT id FROM projects WHERE code LIKE 'h%');
 -- Hour and day buckets: the whole year.
 INSERT INTO rollups (project_id, series, tier, bucket, n, total, low, high, first_at, first_value, last_at, last_value)
 SELECT project_id, '', 3600000000, at / 3600000000 * 3600000000, COUNT(*), SUM(value), MIN(value), MAX(value),
        MIN(at), 0, MAX(at), 0
-FROM results WHERE project_id IN (SELECT id FROM projects WHERE code LIKE 'h%')
+FROM results_data WHERE project_id IN (SELECT id FROM projects WHERE code LIKE 'h%')
 GROUP BY project_id, at / 3600000000 ORDER BY 4, 1;
 INSERT INTO rollups (project_id, series, tier, bucket, n, total, low, high, first_at, first_value, last_at, last_value)
 SELECT project_id, '', 86400000000, bucket / 86400000000 * 86400000000, SUM(n), SUM(total), MIN(low), MAX(high),

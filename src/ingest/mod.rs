@@ -10,15 +10,17 @@ mod batch;
 mod history;
 mod minutes;
 mod states;
+mod tail;
 pub mod upkeep;
 mod writer;
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::DatabaseSettings;
@@ -168,6 +170,8 @@ impl Ingestor {
     /// always going to the same writer so its pushes stay in order.
     pub async fn start(db: &DatabaseConnection, settings: &DatabaseSettings) -> Result<Self, DbErr> {
         let count = settings.writers.max(1);
+        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+        let index_every = sqlite.then(|| Duration::from_millis(settings.history_index_ms));
         let (own, flush) = store::connect_ingest(settings, db, count as u32).await?;
         let writers: Vec<mpsc::Sender<Job>> = (0..count)
             .map(|n| {
@@ -176,6 +180,7 @@ impl Ingestor {
                     max_batch: settings.max_batch.max(1),
                     recompute_batch: settings.recompute_batch.max(1),
                     rollup_batch: settings.rollup_batch.max(1),
+                    index_every,
                 };
                 tokio::spawn(writer::run(own.clone(), flush.for_writer(n), rx, limits));
                 tx

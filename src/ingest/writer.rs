@@ -1,9 +1,10 @@
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::mpsc;
 
 use super::states::States;
+use super::tail::Tail;
 use super::{IngestError, Job, batch};
 use crate::metrics::METRICS;
 use crate::store::Flush;
@@ -16,6 +17,8 @@ pub(super) struct Limits {
     pub recompute_batch: u64,
     /// Points the rollup builder goes through.
     pub rollup_batch: u64,
+    /// How long new history may stay out of SQLite's indexes (see `Tail`).
+    pub index_every: Option<Duration>,
 }
 
 /// Commits queued jobs in batches of up to `max_batch` pushes until every
@@ -23,7 +26,19 @@ pub(super) struct Limits {
 /// meanwhile the next batch is already being committed.
 pub(super) async fn run(db: DatabaseConnection, flush: Flush, mut jobs: mpsc::Receiver<Job>, limits: Limits) {
     let mut states = States::default();
-    while let Some(first) = jobs.recv().await {
+    let mut tail = Tail::new(limits.index_every);
+    loop {
+        let next = match tail.due_in() {
+            None => jobs.recv().await,
+            Some(left) => match tokio::time::timeout(left, jobs.recv()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    tail.step(&db).await;
+                    continue;
+                }
+            },
+        };
+        let Some(first) = next else { break };
         let mut pushes = first.task.size(limits.max_batch);
         let mut batch = vec![first];
         while pushes < limits.max_batch {
@@ -37,6 +52,7 @@ pub(super) async fn run(db: DatabaseConnection, flush: Flush, mut jobs: mpsc::Re
         }
         match batch::commit(&db, &batch, &mut states, &limits).await {
             Ok(outcomes) => {
+                tail.committed(batch.iter().flat_map(|job| job.task.projects()), pushes);
                 tokio::spawn(answer(flush.clone(), batch, outcomes));
             }
             Err(e) => {
@@ -44,7 +60,9 @@ pub(super) async fn run(db: DatabaseConnection, flush: Flush, mut jobs: mpsc::Re
                 refuse(batch, &e);
             }
         }
+        tail.step(&db).await;
     }
+    tail.finish(&db).await;
 }
 
 async fn answer(flush: Flush, batch: Vec<Job>, outcomes: Vec<batch::Outcome>) {

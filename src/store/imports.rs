@@ -4,13 +4,11 @@
 //! nothing of it visible.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, Set,
-};
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
 use super::entity::{import, observation_set};
+use super::history_index::{OBSERVATIONS_DATA, delete_rows};
 use super::to_micros;
 
 /// A staging import left alone this long was abandoned (its request or
@@ -64,22 +62,22 @@ pub async fn tidy_imports(db: &impl ConnectionTrait, batch: u64) -> Result<u64, 
         if imp.state == "staging" && !abandoned {
             continue;
         }
-        let ids = observation_set::Entity::find()
-            .select_only()
+        // From the data table: its index on `import_id` finds them.
+        let ids = Query::select()
             .column(observation_set::Column::Id)
-            .filter(observation_set::Column::ImportId.eq(imp.id))
+            .from(Alias::new(OBSERVATIONS_DATA))
+            .and_where(observation_set::Column::ImportId.eq(imp.id))
             .limit(batch)
-            .into_query();
+            .to_owned();
         let changed = if abandoned {
-            let delete = observation_set::Entity::delete_many().filter(observation_set::Column::Id.in_subquery(ids));
-            delete.exec(db).await?.rows_affected
+            delete_rows(db, OBSERVATIONS_DATA, ids).await?
         } else {
-            observation_set::Entity::update_many()
-                .col_expr(observation_set::Column::ImportId, Expr::value(Option::<i64>::None))
-                .filter(observation_set::Column::Id.in_subquery(ids))
-                .exec(db)
-                .await?
-                .rows_affected
+            let publish = Query::update()
+                .table(Alias::new(OBSERVATIONS_DATA))
+                .value(observation_set::Column::ImportId, Option::<i64>::None)
+                .and_where(observation_set::Column::Id.in_subquery(ids))
+                .to_owned();
+            db.execute(&publish).await?.rows_affected()
         };
         if changed > 0 {
             return Ok(changed);

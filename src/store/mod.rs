@@ -9,6 +9,7 @@ mod checkpoint;
 mod connect;
 pub mod entity;
 mod flush;
+mod history_index;
 mod imports;
 mod jobs;
 mod json;
@@ -44,6 +45,7 @@ pub use chart::{Bucket, Series, chart};
 pub use checkpoint::checkpoint_wal;
 pub use connect::{connect, migrate};
 pub use flush::{Flush, connect_ingest};
+pub use history_index::index_tail;
 pub use imports::{begin_import, mark_import, tidy_imports};
 pub use jobs::{
     JobView, Pending, advance, find_job, note_failure, pending_job, project_jobs, projects_with_jobs, widen,

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::bulk::{Insert, Rows};
 use super::entity::observation_set;
+use super::history_index::OBSERVATIONS_DATA;
 use super::imports::visible;
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, from_micros};
@@ -54,7 +55,7 @@ pub fn observation_rows(sets: &[NewObservations], import: Option<i64>) -> Rows<'
         .collect();
     const COLUMNS: &[&str] = &["project_id", "observed_at", "received_at", "source", "readings", "import_id"];
     let columns = if import.is_some() { COLUMNS } else { &COLUMNS[..5] };
-    Rows { insert: Insert { table: "observation_sets", columns, suffix: "" }, rows }
+    Rows { insert: Insert { table: OBSERVATIONS_DATA, columns, suffix: "" }, rows }
 }
 
 /// `{"key": value, ...}`; keys are slugs, so they need no escaping and a

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use super::breakdown;
 use super::bulk::{Insert, Rows};
 use super::entity::result;
+use super::history_index::RESULTS_DATA;
 use super::packed::packed;
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, Project, from_micros, to_micros};
@@ -66,7 +67,7 @@ pub fn result_rows(project_ids: &[i64], results: &[IndexResult]) -> Rows<'static
     }
     const COLUMNS: &[&str] =
         &["project_id", "at", "value", "computed_at", "revision", "coverage", "breakdown", "point"];
-    Rows { insert: Insert { table: "results", columns: COLUMNS, suffix: "" }, rows }
+    Rows { insert: Insert { table: RESULTS_DATA, columns: COLUMNS, suffix: "" }, rows }
 }
 
 pub async fn latest_result(db: &impl ConnectionTrait, project: &Project) -> Result<Option<IndexResult>, DbErr> {

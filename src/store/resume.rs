@@ -70,7 +70,8 @@ async fn pending_jobs(txn: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap
 type Facts = (i64, Option<String>, Option<i64>, Option<i64>, Option<i64>);
 
 /// One row per project; each subquery is one index lookup (the newest
-/// point's too: a grouped max would read the project's whole history).
+/// point's too: a grouped max would read the project's whole history),
+/// which on SQLite also goes through the points not indexed yet.
 async fn facts(txn: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Facts>, DbErr> {
     let backend = txn.get_database_backend();
     let list: Vec<String> = match backend {
@@ -80,7 +81,7 @@ async fn facts(txn: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Facts>, Db
     let sql = format!(
         "SELECT p.id, \
            (SELECT l.readings FROM project_latest l WHERE l.project_id = p.id), \
-           (SELECT max(r.at) FROM results r WHERE r.project_id = p.id), \
+           (SELECT r.at FROM results r WHERE r.project_id = p.id ORDER BY r.at DESC LIMIT 1), \
            (SELECT t.raw_from FROM retention t WHERE t.project_id = p.id), \
            (SELECT b.built_to FROM rollup_progress b WHERE b.project_id = p.id) \
          FROM projects p WHERE p.id IN ({})",

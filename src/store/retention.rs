@@ -7,13 +7,14 @@
 //! history kept is unchanged and a late value or rescore after the cutoff
 //! recomputes the same points. Observation sets before the cutoff go.
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, TransactionTrait,
 };
 
 use super::entity::{observation_set, project, result, retention, rollup};
+use super::history_index::{OBSERVATIONS_DATA, RESULTS_DATA, delete_rows, edge, ids_of};
 use super::imports::visible;
 use super::jobs::pending_job;
 use super::projects::{count_as_ingest, hold_project};
@@ -82,41 +83,28 @@ pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: 
         mark_raw_from(&txn, lock.id, cutoff).await?;
         count_as_ingest(&txn, lock.id).await?;
     }
-    let newest_before: Option<Option<i64>> = result::Entity::find()
-        .select_only()
-        .column_as(Expr::col(result::Column::At).max(), "keep")
-        .filter(result::Column::ProjectId.eq(lock.id))
-        .filter(result::Column::At.lt(cutoff))
-        .into_tuple()
-        .one(&txn)
-        .await?;
+    let before =
+        result::Entity::find().filter(result::Column::ProjectId.eq(lock.id)).filter(result::Column::At.lt(cutoff));
     let mut deleted = 0;
-    if let Some(keep) = newest_before.flatten() {
-        let ids = result::Entity::find()
+    if let Some(keep) = edge(&txn, before, result::Column::At, true).await? {
+        let oldest = result::Entity::find()
             .select_only()
-            .column(result::Column::Id)
+            .columns([result::Column::Id, result::Column::At])
             .filter(result::Column::ProjectId.eq(lock.id))
             .filter(result::Column::At.lt(keep))
             .order_by_asc(result::Column::At)
-            .limit(batch)
-            .into_query();
-        deleted +=
-            result::Entity::delete_many().filter(result::Column::Id.in_subquery(ids)).exec(&txn).await?.rows_affected;
+            .limit(batch);
+        deleted += delete_rows(&txn, RESULTS_DATA, ids_of(oldest.into_query())).await?;
     }
-    let ids = observation_set::Entity::find()
+    let oldest = observation_set::Entity::find()
         .select_only()
-        .column(observation_set::Column::Id)
+        .columns([observation_set::Column::Id, observation_set::Column::ObservedAt])
         .filter(observation_set::Column::ProjectId.eq(lock.id))
         .filter(observation_set::Column::ObservedAt.lt(cutoff))
         .filter(visible())
         .order_by_asc(observation_set::Column::ObservedAt)
-        .limit(batch)
-        .into_query();
-    deleted += observation_set::Entity::delete_many()
-        .filter(observation_set::Column::Id.in_subquery(ids))
-        .exec(&txn)
-        .await?
-        .rows_affected;
+        .limit(batch);
+    deleted += delete_rows(&txn, OBSERVATIONS_DATA, ids_of(oldest.into_query())).await?;
     txn.commit().await?;
     Ok(deleted)
 }

@@ -7,11 +7,12 @@
 //! than by appending. The minute of the newest point stays raw: points
 //! still arrive in it.
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
 
 use super::bulk::insert_all;
 use super::entity::{observation_set, result, rollup_progress};
+use super::history_index::edge;
 use super::rollups::{Cells, Kind, Source, Span, add_up, merge_clause, raw_observations, raw_points, rows};
 use crate::domain::{TIERS, floor_to};
 
@@ -130,21 +131,11 @@ async fn stretch_end(
 /// costs nothing, while filtering them out made PostgreSQL scan every
 /// value of the project (a stall of over 2 s at 700,000 of them).
 async fn oldest(txn: &impl ConnectionTrait, project_id: i64) -> Result<Option<i64>, DbErr> {
-    let point: Option<Option<i64>> = result::Entity::find()
-        .select_only()
-        .column_as(Expr::col(result::Column::At).min(), "oldest")
-        .filter(result::Column::ProjectId.eq(project_id))
-        .into_tuple()
-        .one(txn)
-        .await?;
-    let value: Option<Option<i64>> = observation_set::Entity::find()
-        .select_only()
-        .column_as(Expr::col(observation_set::Column::ObservedAt).min(), "oldest")
-        .filter(observation_set::Column::ProjectId.eq(project_id))
-        .into_tuple()
-        .one(txn)
-        .await?;
-    Ok([point.flatten(), value.flatten()].into_iter().flatten().min())
+    let points = result::Entity::find().filter(result::Column::ProjectId.eq(project_id));
+    let point = edge(txn, points, result::Column::At, false).await?;
+    let values = observation_set::Entity::find().filter(observation_set::Column::ProjectId.eq(project_id));
+    let value = edge(txn, values, observation_set::Column::ObservedAt, false).await?;
+    Ok([point, value].into_iter().flatten().min())
 }
 
 async fn set_built_to(txn: &impl ConnectionTrait, marks: &[(i64, i64)]) -> Result<(), DbErr> {
@@ -170,14 +161,12 @@ const LAGGING: i64 = 2 * MINUTE;
 
 /// Projects the builder has whole minutes to roll up for (see `LAGGING`).
 pub async fn rollups_due(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
-    // Per project, MIN and MAX are each one step of the (project_id, at)
-    // index; a GROUP BY over `results` would read every point.
+    // `history_ends` takes two index steps per project, not a pass over
+    // every point.
     let sql = format!(
-        "SELECT code FROM (SELECT p.code AS code, \
-         (SELECT MAX(r.at) FROM results r WHERE r.project_id = p.id) AS newest, \
-         COALESCE(g.built_to, (SELECT MIN(r.at) FROM results r WHERE r.project_id = p.id)) AS built \
-         FROM projects p LEFT JOIN rollup_progress g ON g.project_id = p.id) AS due \
-         WHERE newest >= built + {LAGGING}"
+        "SELECT p.code FROM projects p JOIN history_ends e ON e.project_id = p.id \
+         LEFT JOIN rollup_progress g ON g.project_id = p.id \
+         WHERE e.newest >= COALESCE(g.built_to, e.oldest) + {LAGGING}"
     );
     let backend = db.get_database_backend();
     let rows = db.query_all_raw(Statement::from_string(backend, sql)).await?;

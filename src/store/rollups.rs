@@ -179,9 +179,10 @@ pub(super) fn add_up(cells: &mut Cells, source: impl IntoIterator<Item = (i64, S
 }
 
 pub(super) async fn raw_points(txn: &impl ConnectionTrait, spans: &[&Span]) -> Result<Source, DbErr> {
-    let rows: Vec<(i64, i64, f64)> = result::Entity::find()
+    // Every column it is ordered by (see `history_index`).
+    let rows: Vec<(i64, i64, f64, i64)> = result::Entity::find()
         .select_only()
-        .columns([result::Column::ProjectId, result::Column::At, result::Column::Value])
+        .columns([result::Column::ProjectId, result::Column::At, result::Column::Value, result::Column::Id])
         .filter(within(spans, result::Column::ProjectId, result::Column::At))
         .order_by_asc(result::Column::ProjectId)
         .order_by_asc(result::Column::At)
@@ -189,16 +190,17 @@ pub(super) async fn raw_points(txn: &impl ConnectionTrait, spans: &[&Span]) -> R
         .into_tuple()
         .all(txn)
         .await?;
-    Ok(rows.into_iter().map(|(p, at, v)| (p, String::new(), at, Cell::point(at, v))).collect())
+    Ok(rows.into_iter().map(|(p, at, v, _)| (p, String::new(), at, Cell::point(at, v))).collect())
 }
 
 pub(super) async fn raw_observations(txn: &impl ConnectionTrait, spans: &[&Span]) -> Result<Source, DbErr> {
-    let rows: Vec<(i64, i64, String)> = observation_set::Entity::find()
+    let rows: Vec<(i64, i64, String, i64)> = observation_set::Entity::find()
         .select_only()
         .columns([
             observation_set::Column::ProjectId,
             observation_set::Column::ObservedAt,
             observation_set::Column::Readings,
+            observation_set::Column::Id,
         ])
         .filter(within(spans, observation_set::Column::ProjectId, observation_set::Column::ObservedAt))
         .filter(visible())
@@ -209,7 +211,7 @@ pub(super) async fn raw_observations(txn: &impl ConnectionTrait, spans: &[&Span]
         .all(txn)
         .await?;
     let mut cells = Vec::with_capacity(rows.len());
-    for (p, at, text) in rows {
+    for (p, at, text, _) in rows {
         cells.extend(parse_readings(&text)?.into_iter().map(|(key, v)| (p, key, at, Cell::point(at, v))));
     }
     Ok(cells)

@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
 use super::breakdown;
 use super::entity::{observation_set, result};
 use super::from_micros;
+use super::history_index::{RESULTS_DATA, delete_rows, edge};
 use super::imports::visible;
 use super::observations::holding;
 use crate::domain::{IndicatorSpec, Latest};
@@ -22,27 +22,14 @@ pub struct StoredReading {
 
 /// The time of the project's newest point.
 pub async fn history_end(db: &impl ConnectionTrait, project_id: i64) -> Result<Option<i64>, DbErr> {
-    let end: Option<Option<i64>> = result::Entity::find()
-        .select_only()
-        .column_as(Expr::col(result::Column::At).max(), "end")
-        .filter(result::Column::ProjectId.eq(project_id))
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(end.flatten())
+    edge(db, result::Entity::find().filter(result::Column::ProjectId.eq(project_id)), result::Column::At, true).await
 }
 
 /// The event time of the project's newest reading.
 pub async fn newest_reading(db: &impl ConnectionTrait, project_id: i64) -> Result<Option<i64>, DbErr> {
-    let newest: Option<Option<i64>> = observation_set::Entity::find()
-        .select_only()
-        .column_as(Expr::col(observation_set::Column::ObservedAt).max(), "newest")
-        .filter(observation_set::Column::ProjectId.eq(project_id))
-        .filter(visible())
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(newest.flatten())
+    let select =
+        observation_set::Entity::find().filter(observation_set::Column::ProjectId.eq(project_id)).filter(visible());
+    edge(db, select, observation_set::Column::ObservedAt, true).await
 }
 
 /// Readings with `from <= at < to`, oldest first and, at one time, in the
@@ -56,14 +43,15 @@ pub async fn readings(
 ) -> Result<Vec<StoredReading>, DbErr> {
     let mut select = observation_set::Entity::find()
         .select_only()
-        .columns([observation_set::Column::ObservedAt, observation_set::Column::Readings])
+        // Every column it is ordered by (see `history_index`).
+        .columns([observation_set::Column::ObservedAt, observation_set::Column::Readings, observation_set::Column::Id])
         .filter(observation_set::Column::ProjectId.eq(project_id))
         .filter(observation_set::Column::ObservedAt.gte(from))
         .filter(visible());
     if let Some(to) = to {
         select = select.filter(observation_set::Column::ObservedAt.lt(to));
     }
-    let rows: Vec<(i64, String)> = select
+    let rows: Vec<(i64, String, i64)> = select
         .order_by_asc(observation_set::Column::ObservedAt)
         .order_by_asc(observation_set::Column::Id)
         // The drivers bind limits as signed integers.
@@ -71,7 +59,7 @@ pub async fn readings(
         .into_tuple()
         .all(db)
         .await?;
-    rows.into_iter().map(|(at, text)| Ok(StoredReading { at, values: parse_readings(&text)? })).collect()
+    rows.into_iter().map(|(at, text, _)| Ok(StoredReading { at, values: parse_readings(&text)? })).collect()
 }
 
 /// Readings from `from` on, before `to`, about `budget` of them: readings
@@ -135,9 +123,9 @@ pub async fn state_before(
     indicators: &[IndicatorSpec],
     at: i64,
 ) -> Result<HashMap<String, Latest>, DbErr> {
-    let last: Option<String> = result::Entity::find()
+    let last: Option<(String, i64)> = result::Entity::find()
         .select_only()
-        .column(result::Column::Breakdown)
+        .columns([result::Column::Breakdown, result::Column::At])
         .filter(result::Column::ProjectId.eq(project_id))
         .filter(result::Column::At.lt(at))
         .order_by_desc(result::Column::At)
@@ -146,7 +134,7 @@ pub async fn state_before(
         .one(db)
         .await?;
     let listed = match last {
-        Some(text) => breakdown::decode(&text).map_err(|e| DbErr::Custom(format!("unreadable breakdown: {e}")))?.0,
+        Some((text, _)) => breakdown::decode(&text).map_err(|e| DbErr::Custom(format!("unreadable breakdown: {e}")))?.0,
         None => Vec::new(),
     };
     let mut state = HashMap::new();
@@ -173,9 +161,9 @@ async fn latest_reading(
     key: &str,
     before: i64,
 ) -> Result<Option<Latest>, DbErr> {
-    let row: Option<(i64, String)> = observation_set::Entity::find()
+    let row: Option<(i64, String, i64)> = observation_set::Entity::find()
         .select_only()
-        .columns([observation_set::Column::ObservedAt, observation_set::Column::Readings])
+        .columns([observation_set::Column::ObservedAt, observation_set::Column::Readings, observation_set::Column::Id])
         .filter(observation_set::Column::ProjectId.eq(project_id))
         .filter(observation_set::Column::ObservedAt.lt(before))
         .filter(holding(key))
@@ -186,7 +174,7 @@ async fn latest_reading(
         .into_tuple()
         .one(db)
         .await?;
-    let Some((at, text)) = row else { return Ok(None) };
+    let Some((at, text, _)) = row else { return Ok(None) };
     let value = parse_readings(&text)?.into_iter().find(|(k, _)| k == key).map(|(_, v)| v);
     Ok(value.map(|value| Latest { value, observed_at: from_micros(at) }))
 }
@@ -198,13 +186,15 @@ pub async fn delete_points(
     from: i64,
     to: Option<i64>,
 ) -> Result<(), DbErr> {
-    let mut delete = result::Entity::delete_many()
+    let mut ids = result::Entity::find()
+        .select_only()
+        .column(result::Column::Id)
         .filter(result::Column::ProjectId.eq(project_id))
         .filter(result::Column::At.gte(from));
     if let Some(to) = to {
-        delete = delete.filter(result::Column::At.lt(to));
+        ids = ids.filter(result::Column::At.lt(to));
     }
-    delete.exec(db).await?;
+    delete_rows(db, RESULTS_DATA, ids.into_query()).await?;
     Ok(())
 }
 
@@ -223,10 +213,11 @@ pub async fn stale_projects(db: &impl ConnectionTrait, now: i64) -> Result<Vec<S
     let sql = format!(
         "SELECT DISTINCT code FROM (SELECT p.code AS code, \
          CASE WHEN i.max_age_secs <= 9000000000 THEN {observed_at} + i.max_age_secs * 1000000 END AS aged, \
-         (SELECT MAX(r.at) FROM results r WHERE r.project_id = pl.project_id) AS newest \
+         e.newest AS newest \
          FROM project_latest pl CROSS JOIN {latest} AS lv \
          JOIN indicators i ON i.project_id = pl.project_id AND i.key = lv.key \
          JOIN projects p ON p.id = pl.project_id \
+         JOIN history_ends e ON e.project_id = pl.project_id \
          WHERE i.max_age_secs IS NOT NULL) AS due \
          WHERE aged < {param} AND aged >= newest"
     );

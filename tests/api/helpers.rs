@@ -77,6 +77,9 @@ pub fn test_settings(db_url: &str) -> Settings {
     settings.retention.raw = "0".into();
     settings.retention.minute = "0".into();
     settings.retention.hour = "0".into();
+    // SQLite: new history indexed after each commit, so that tests read
+    // both sides of it; `history_index` tests read it unindexed too.
+    settings.database.history_index_ms = 0;
     settings
 }
 

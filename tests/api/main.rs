@@ -18,6 +18,7 @@ mod data;
 mod docs;
 mod drain;
 mod history;
+mod history_index;
 mod limits;
 mod migrations;
 mod ops;
