@@ -18,7 +18,8 @@ pub struct Migration;
 /// at a time so that no commit waits for a whole round: a round takes the
 /// rows up to `target`, and those of projects below `below` are done.
 /// `results` and `observation_sets` are views of both, so reads are
-/// unchanged; a delete from a data table removes its index entry by
+/// unchanged (`results_head` is the indexed side of `results`, for reads
+/// that take each side on its own: see `history_index::by_side`); a delete from a data table removes its index entry by
 /// trigger. Ids are AUTOINCREMENT, so a new row is never below a mark.
 ///
 /// PostgreSQL keeps its indexes up as it writes (spreading pushes over
@@ -95,10 +96,12 @@ CREATE VIEW results_tail AS
   SELECT * FROM results_data WHERE id > (SELECT upto FROM history_marks WHERE name = 'results')
   AND (id > (SELECT target FROM history_marks WHERE name = 'results')
     OR project_id >= (SELECT below FROM history_marks WHERE name = 'results'));
-CREATE VIEW results AS
+CREATE VIEW results_head AS
   SELECT i.id AS id, i.project_id AS project_id, d.value AS value, d.computed_at AS computed_at,
     d.revision AS revision, d.coverage AS coverage, d.breakdown AS breakdown, i.point AS point, i.at AS at
-  FROM results_indexed i LEFT JOIN results_data d ON d.id = i.id
+  FROM results_indexed i LEFT JOIN results_data d ON d.id = i.id;
+CREATE VIEW results AS
+  SELECT * FROM results_head
   UNION ALL
   SELECT id, project_id, value, computed_at, revision, coverage, breakdown, point, at FROM results_tail;
 CREATE VIEW observation_sets AS
@@ -116,6 +119,7 @@ const SQLITE_DOWN: &str = "
 DROP VIEW history_ends;
 DROP VIEW observation_sets;
 DROP VIEW results;
+DROP VIEW results_head;
 DROP VIEW results_tail;
 DROP TRIGGER observation_sets_unindex;
 DROP TRIGGER results_unindex;
@@ -134,12 +138,14 @@ ALTER TABLE observation_sets RENAME TO observation_sets_data;
 CREATE VIEW results AS SELECT * FROM results_data;
 CREATE VIEW observation_sets AS SELECT * FROM observation_sets_data;
 CREATE VIEW results_indexed AS SELECT project_id, at, id, point FROM results_data;
+CREATE VIEW results_head AS SELECT * FROM results_data;
 CREATE VIEW results_tail AS SELECT * FROM results_data WHERE false;
 ";
 
 const POSTGRES_DOWN: &str = "
 DROP VIEW history_ends;
 DROP VIEW results_tail;
+DROP VIEW results_head;
 DROP VIEW results_indexed;
 DROP VIEW observation_sets;
 DROP VIEW results;

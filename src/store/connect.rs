@@ -5,13 +5,13 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
-use super::sqlite_cells;
+use super::sqlite_open;
 use crate::config::DatabaseSettings;
 
 /// Opens the pool. SQLite gets WAL (readers never block the writer) and
 /// `synchronous=FULL`, so a transaction is on disk before we answer 2xx.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
-    sqlite_cells::register()?;
+    sqlite_open::register()?;
     Database::connect(options(settings, settings.max_connections, Role::Server)).await
 }
 

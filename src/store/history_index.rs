@@ -6,7 +6,7 @@
 //! columns it orders by: SQLite then merges the two sides in index order
 //! instead of sorting all of them.
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Order, QueryOrder, QuerySelect, Select,
     Statement, TransactionTrait,
@@ -96,6 +96,21 @@ pub(super) async fn edge<E: EntityTrait>(
 ) -> Result<Option<i64>, DbErr> {
     let order = if last { Order::Desc } else { Order::Asc };
     select.select_only().column(column).order_by(column, order).limit(1).into_tuple().one(db).await
+}
+
+/// `query`, a read of the view `results` that orders and limits, as the
+/// union of its two sides, each read by `query` and handed to `wrap` (a
+/// side's ORDER BY and LIMIT must be wrapped in a subquery): one
+/// statement, so one snapshot. Through the view SQLite merges the sides
+/// in order, a row at a time, which cost a history page a fifth of its
+/// time. The rows come a side after the other: the caller orders them.
+pub(super) fn by_side(query: SelectStatement, wrap: impl Fn(SelectStatement) -> SelectStatement) -> SelectStatement {
+    let side = |table: &str| {
+        let mut side = query.clone();
+        side.from_clear().from_as(Alias::new(table), Alias::new("results"));
+        wrap(side)
+    };
+    side("results_head").union(UnionType::All, side("results_tail")).to_owned()
 }
 
 /// The ids of `rows`, a query that selects `id` and the columns it is

@@ -29,6 +29,7 @@ mod rollup_build;
 mod rollups;
 mod sources;
 mod sqlite_cells;
+mod sqlite_open;
 mod tier_read;
 mod time;
 mod timeline;

@@ -7,8 +7,7 @@ use utoipa::ToSchema;
 use super::breakdown;
 use super::bulk::{Insert, Rows};
 use super::entity::result;
-use super::history_index::RESULTS_DATA;
-use super::packed::packed;
+use super::history_index::{RESULTS_DATA, by_side};
 use super::time::serialize_rfc3339;
 use super::{Cursor, Page, PageRequest, Project, from_micros, to_micros};
 use crate::domain::{Contribution, MissingPolicy};
@@ -107,7 +106,7 @@ pub async fn result_history(
         .columns([result::Column::Id, result::Column::At, result::Column::Point])
         .filter(result::Column::ProjectId.eq(project_id));
     let rows = page.apply(select, result::Column::At, result::Column::Id).into_query();
-    let points = packed_points(db, rows, page.descending).await?;
+    let points = packed_points(db, rows, page.descending, page.limit + 1).await?;
     Ok(page.finish(
         points,
         |&(id, at, ..)| Cursor { key: at, id },
@@ -118,23 +117,31 @@ pub async fn result_history(
 /// id, at, value, coverage, revision.
 type PointRow = (i64, i64, f64, f64, i64);
 
-/// The page's rows packed by the database into one text (see `packed`),
-/// `id,at,value,coverage,revision;...`.
+/// The page's rows packed by the database into one text a side of the
+/// view (see `packed` and `by_side`), `id,at,value,coverage,revision;...`;
+/// the `limit` first of both in the page's order.
 async fn packed_points(
     db: &impl ConnectionTrait,
     rows: SelectStatement,
     descending: bool,
+    limit: u64,
 ) -> Result<Vec<PointRow>, DbErr> {
     // Sorted here: an ORDER BY in the aggregate would sort them again in
     // the database, in a temporary b-tree.
     let run = Expr::cust("string_agg(CAST(id AS TEXT) || ',' || point, ';')");
-    let query = Query::select().expr(run).from_subquery(rows, "page").to_owned();
-    let text: String = packed(db, &query).await?;
-    let mut points: Vec<PointRow> = text.split(';').filter(|p| !p.is_empty()).map(point).collect::<Result<_, _>>()?;
+    let query = by_side(rows, |side| Query::select().expr(run.clone()).from_subquery(side, "page").to_owned());
+    let mut points: Vec<PointRow> = Vec::new();
+    for row in db.query_all(&query).await? {
+        let text: Option<String> = row.try_get_by_index(0)?;
+        for p in text.iter().flat_map(|t| t.split(';')).filter(|p| !p.is_empty()) {
+            points.push(point(p)?);
+        }
+    }
     points.sort_unstable_by_key(|&(id, at, ..)| (at, id));
     if descending {
         points.reverse();
     }
+    points.truncate(limit as usize);
     Ok(points)
 }
 

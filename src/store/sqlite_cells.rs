@@ -6,28 +6,14 @@
 //! as text SQLite spent a quarter of the request printing floats with 17
 //! digits. PostgreSQL prints its shortest exact form cheaply and keeps text.
 
-use std::ffi::{CStr, c_char, c_int};
-use std::sync::OnceLock;
+use std::ffi::{CStr, c_int};
 
 use libsqlite3_sys as ffi;
-use sea_orm::DbErr;
 
 const NAME: &CStr = c"koi_cells";
 
 /// Bytes per row in the blob.
 const WIDTH: usize = 32;
-
-/// Adds the function to every SQLite connection opened from now on, in
-/// this process.
-pub(super) fn register() -> Result<(), DbErr> {
-    static REGISTERED: OnceLock<c_int> = OnceLock::new();
-    // SAFETY: `init` has the signature SQLite's entry points have.
-    let code = *REGISTERED.get_or_init(|| unsafe { ffi::sqlite3_auto_extension(Some(init)) });
-    match code {
-        ffi::SQLITE_OK => Ok(()),
-        code => Err(DbErr::Custom(format!("SQLite refused KOI's function {NAME:?} (code {code})"))),
-    }
-}
 
 /// The SQL that packs `columns`: (bucket, n, at, value).
 pub(super) fn call(columns: [&str; 4]) -> String {
@@ -43,13 +29,13 @@ pub(super) fn rows(blob: &[u8]) -> impl Iterator<Item = (i64, i64, i64, f64)> + 
     })
 }
 
-unsafe extern "C" fn init(
-    db: *mut ffi::sqlite3,
-    _error: *mut *mut c_char,
-    _api: *const ffi::sqlite3_api_routines,
-) -> c_int {
-    // SAFETY: SQLite calls this with a connection it is opening; the name
-    // is NUL-terminated and static.
+/// Adds the function to `db`, a connection being opened.
+///
+/// # Safety
+/// `db` is a connection SQLite is opening (see `sqlite_open`).
+pub(super) unsafe fn add(db: *mut ffi::sqlite3) -> c_int {
+    // SAFETY: the name is NUL-terminated and static; `step` and `finish`
+    // have the signatures SQLite calls.
     unsafe {
         ffi::sqlite3_create_function_v2(
             db,
