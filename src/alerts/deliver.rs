@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use reqwest::Method;
 use sea_orm::{DatabaseConnection, DbErr};
@@ -21,6 +21,11 @@ use crate::store::{self, Delivery};
 const MAX_BACKOFF_SECS: i64 = 60;
 /// How often the outbox is looked at without being woken.
 const POLL: Duration = Duration::from_millis(500);
+/// How long past its timeout an attempt keeps its lease, to record how it
+/// went. A process killed while sending delays that notification by the
+/// timeout plus this; a database slower than this to record the outcome
+/// lets another server send it again (at least once).
+const LEASE_MARGIN: TimeDelta = TimeDelta::seconds(10);
 
 pub struct Deliverer {
     pub db: DatabaseConnection,
@@ -66,18 +71,41 @@ impl Deliverer {
             if head.next_at > store::to_micros(now) || held {
                 return Ok(());
             }
-            let lease = now + TimeDelta::from_std(self.timeout).unwrap_or_default() + TimeDelta::seconds(30);
+            let lease = now + TimeDelta::from_std(self.timeout).unwrap_or_default() + LEASE_MARGIN;
             if !store::claim_delivery(&self.db, &head, lease).await? {
                 return Ok(());
             }
             let outcome = self.send(&head).await;
             METRICS.delivered(receiver, outcome.is_ok());
-            if let Err(why) = outcome {
-                let wait = 2i64.saturating_pow(head.attempts.clamp(0, 6) as u32).min(MAX_BACKOFF_SECS);
+            if let Err(why) = &outcome {
+                let wait = backoff(head.attempts).num_seconds();
                 tracing::warn!(receiver, attempt = head.attempts + 1, error = %why, "alert notification not delivered; retrying in {wait} s");
-                return store::mark_failed(&self.db, head.id, &why, Utc::now() + TimeDelta::seconds(wait)).await;
             }
-            store::mark_delivered(&self.db, head.id, Utc::now()).await?;
+            self.record(&head, &outcome, lease).await?;
+            if outcome.is_err() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Stores how an attempt went, asking again while the lease holds: a
+    /// database error here would otherwise leave the notification held by
+    /// nobody until the lease ran out, late by up to the timeout plus
+    /// [`LEASE_MARGIN`] even though its receiver is back.
+    async fn record(&self, head: &Delivery, outcome: &Result<(), String>, lease: DateTime<Utc>) -> Result<(), DbErr> {
+        loop {
+            let now = Utc::now();
+            let stored = match outcome {
+                Ok(()) => store::mark_delivered(&self.db, head.id, now).await,
+                Err(why) => store::mark_failed(&self.db, head.id, why, now + backoff(head.attempts)).await,
+            };
+            match stored {
+                Err(e) if Utc::now() + POLL < lease => {
+                    tracing::warn!(error = %e, delivery = head.id, "alert deliveries: could not record an attempt; asking the database again");
+                    tokio::time::sleep(POLL).await;
+                }
+                stored => return stored,
+            }
         }
     }
 
@@ -114,6 +142,11 @@ impl Deliverer {
             other => Err(format!("unknown receiver kind {other:?}")),
         }
     }
+}
+
+/// The wait after a delivery's attempt number `attempts` + 1 failed.
+fn backoff(attempts: i64) -> TimeDelta {
+    TimeDelta::seconds(2i64.saturating_pow(attempts.clamp(0, 6) as u32).min(MAX_BACKOFF_SECS))
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`.

@@ -7,7 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use koi::config::Settings;
 use koi::domain::Retention;
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -20,6 +20,7 @@ on_both_backends!(
     retention_deletes_exactly_what_is_past_its_period,
     a_sweep_cut_off_midway_loses_nothing_it_should_keep,
     history_not_rolled_up_yet_is_kept_whatever_its_age,
+    a_sweep_with_nothing_to_delete_never_waits_for_a_writer,
     retention_overrides_are_validated_and_shown,
 );
 
@@ -145,6 +146,27 @@ async fn history_not_rolled_up_yet_is_kept_whatever_its_age(backend: Backend) {
 
     assert_eq!(unswept, points);
     assert!(listing(&app, "/v1/projects/p/index/history?limit=1000").await.len() < points.len());
+}
+
+/// The sweep looks at every project each `sweep_ms`; one with nothing to
+/// delete must not take its lock (a write), or a sweep over many projects
+/// queues behind ingest, and ingest behind it, every time.
+async fn a_sweep_with_nothing_to_delete_never_waits_for_a_writer(backend: Backend) {
+    let (app, db, _, url) = seeded(backend).await;
+    app.roll_up("p", usize::MAX).await;
+    sweep(&db, 100, Utc::now().timestamp_micros()).await;
+    let swept = listing(&app, "/v1/projects/p/index/history?limit=1000").await;
+
+    // A writer holding the project's row (PostgreSQL) or the database's
+    // write lock (SQLite) until it is done.
+    let other = Database::connect(&url).await.unwrap();
+    let writer = other.begin().await.unwrap();
+    writer.execute_unprepared("UPDATE projects SET ingest_seq = ingest_seq WHERE code = 'p'").await.unwrap();
+    let again = tokio::time::timeout(Duration::from_secs(3), sweep(&db, 100, Utc::now().timestamp_micros())).await;
+    writer.rollback().await.unwrap();
+
+    assert!(again.is_ok(), "a sweep with nothing to delete waited for the writer");
+    assert_eq!(listing(&app, "/v1/projects/p/index/history?limit=1000").await, swept);
 }
 
 async fn retention_overrides_are_validated_and_shown(backend: Backend) {
