@@ -113,10 +113,10 @@ pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: 
 }
 
 /// Whether a sweep of the project would change anything, read without its
-/// lock: taking the lock is a write, and on SQLite a commit that waits for
-/// the disk, so a sweep that took it for each of 1,000 projects held up
-/// ingest for seconds every `sweep_ms`, with nothing to delete. What
-/// changes after the read waits for the next sweep.
+/// lock: taking the lock is a write (on SQLite, a commit that waits for
+/// the disk), so a sweep that took it for each of 1,000 projects queued
+/// 1,000 writes against ingest every `sweep_ms`, with nothing to delete.
+/// What changes after the read waits for the next sweep.
 async fn raw_to_sweep(db: &DatabaseConnection, code: &str, cutoff: i64) -> Result<bool, DbErr> {
     let id: Option<i64> = project::Entity::find()
         .select_only()
