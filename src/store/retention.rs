@@ -112,11 +112,13 @@ pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: 
     Ok(deleted)
 }
 
-/// Whether a sweep of the project would change anything, read without its
-/// lock: taking the lock is a write (on SQLite, a commit that waits for
-/// the disk), so a sweep that took it for each of 1,000 projects queued
-/// 1,000 writes against ingest every `sweep_ms`, with nothing to delete.
-/// What changes after the read waits for the next sweep.
+/// Whether the project has rows to delete, read without its lock: taking
+/// the lock is a write (on SQLite, a commit that waits for the disk), and
+/// a sweep that took it for each of 1,000 projects held ingest's commits
+/// up to a second each while it went through them. `raw_from` moves only
+/// with a deletion: until rows go, a late value before the cutoff can
+/// still be scored from the history. What changes after the read waits
+/// for the next sweep.
 async fn raw_to_sweep(db: &DatabaseConnection, code: &str, cutoff: i64) -> Result<bool, DbErr> {
     let id: Option<i64> = project::Entity::find()
         .select_only()
@@ -128,9 +130,6 @@ async fn raw_to_sweep(db: &DatabaseConnection, code: &str, cutoff: i64) -> Resul
     let Some(id) = id else { return Ok(false) };
     let Some(built) = built_to(db, id).await? else { return Ok(false) };
     let cutoff = Ord::min(cutoff, floor_to(built, TIERS[2]));
-    if raw_from(db, id).await?.is_none_or(|from| from < cutoff) {
-        return Ok(true);
-    }
     let before =
         || result::Entity::find().filter(result::Column::ProjectId.eq(id)).filter(result::Column::At.lt(cutoff));
     let oldest = edge(db, before(), result::Column::At, false).await?;

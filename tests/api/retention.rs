@@ -156,12 +156,17 @@ async fn a_sweep_with_nothing_to_delete_never_waits_for_a_writer(backend: Backen
     app.roll_up("p", usize::MAX).await;
     sweep(&db, 100, Utc::now().timestamp_micros()).await;
     let swept = listing(&app, "/v1/projects/p/index/history?limit=1000").await;
+    // And one never swept, with nothing old enough to go.
+    app.create_project(json!({"code": "q", "indicators": [{"key": "a", "weight": 100}]})).await;
+    app.push(json!({"project": "q", "ts": ts(Utc::now().timestamp() - 2 * DAY), "values": {"a": 1}})).await;
+    app.roll_up("q", usize::MAX).await;
+    expect(app.put("/v1/projects/q/retention", &json!({"raw": "30d"})).await, StatusCode::OK).await;
 
-    // A writer holding the project's row (PostgreSQL) or the database's
+    // A writer holding the projects' rows (PostgreSQL) or the database's
     // write lock (SQLite) until it is done.
     let other = Database::connect(&url).await.unwrap();
     let writer = other.begin().await.unwrap();
-    writer.execute_unprepared("UPDATE projects SET ingest_seq = ingest_seq WHERE code = 'p'").await.unwrap();
+    writer.execute_unprepared("UPDATE projects SET ingest_seq = ingest_seq WHERE code IN ('p', 'q')").await.unwrap();
     let again = tokio::time::timeout(Duration::from_secs(3), sweep(&db, 100, Utc::now().timestamp_micros())).await;
     writer.rollback().await.unwrap();
 
