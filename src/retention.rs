@@ -51,7 +51,7 @@ pub async fn sweep(
         let retention = configured.with(overrides);
         if let Some(period) = retention.raw {
             let cutoff = raw_cutoff(now, period);
-            deleted += pace.drain(stop, |size| store::sweep_raw(db, &code, cutoff, size)).await?;
+            deleted += pace.drain(stop, |size| store::sweep_raw(db, project_id, &code, cutoff, size)).await?;
         }
         for (tier, period) in TIERS.into_iter().zip(retention.tiers) {
             if let Some(period) = period {

@@ -10,7 +10,7 @@
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, TransactionTrait,
+    QueryTrait, Select, TransactionTrait,
 };
 
 use super::entity::{observation_set, project, result, retention, rollup};
@@ -69,8 +69,14 @@ pub async fn set_overrides(db: &impl ConnectionTrait, project_id: i64, o: Overri
 /// whose history is being recomputed is left for a later sweep, and raw
 /// rows the builder has not rolled up yet stay whatever their age (the
 /// cutoff stops at the midnight before `built_to`).
-pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: u64) -> Result<u64, DbErr> {
-    if !raw_to_sweep(db, code, cutoff).await? {
+pub async fn sweep_raw(
+    db: &DatabaseConnection,
+    project_id: i64,
+    code: &str,
+    cutoff: i64,
+    batch: u64,
+) -> Result<u64, DbErr> {
+    if !raw_to_sweep(db, project_id, cutoff).await? {
         return Ok(0);
     }
     let txn = db.begin().await?;
@@ -80,31 +86,23 @@ pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: 
     if pending_job(&txn, lock.id).await?.is_some() {
         return Ok(0);
     }
-    let Some(built) = built_to(&txn, lock.id).await? else { return Ok(0) };
-    let cutoff = Ord::min(cutoff, floor_to(built, TIERS[2]));
+    let Some(cutoff) = rolled_up_cutoff(&txn, lock.id, cutoff).await? else { return Ok(0) };
     if raw_from(&txn, lock.id).await?.is_none_or(|from| from < cutoff) {
         mark_raw_from(&txn, lock.id, cutoff).await?;
         count_as_ingest(&txn, lock.id).await?;
     }
-    let before =
-        result::Entity::find().filter(result::Column::ProjectId.eq(lock.id)).filter(result::Column::At.lt(cutoff));
     let mut deleted = 0;
-    if let Some(keep) = edge(&txn, before, result::Column::At, true).await? {
-        let oldest = result::Entity::find()
+    if let Some(keep) = edge(&txn, points_before(lock.id, cutoff), result::Column::At, true).await? {
+        let oldest = points_before(lock.id, keep)
             .select_only()
             .columns([result::Column::Id, result::Column::At])
-            .filter(result::Column::ProjectId.eq(lock.id))
-            .filter(result::Column::At.lt(keep))
             .order_by_asc(result::Column::At)
             .limit(batch);
         deleted += delete_rows(&txn, RESULTS_DATA, ids_of(oldest.into_query())).await?;
     }
-    let oldest = observation_set::Entity::find()
+    let oldest = sets_before(lock.id, cutoff)
         .select_only()
         .columns([observation_set::Column::Id, observation_set::Column::ObservedAt])
-        .filter(observation_set::Column::ProjectId.eq(lock.id))
-        .filter(observation_set::Column::ObservedAt.lt(cutoff))
-        .filter(visible())
         .order_by_asc(observation_set::Column::ObservedAt)
         .limit(batch);
     deleted += delete_rows(&txn, OBSERVATIONS_DATA, ids_of(oldest.into_query())).await?;
@@ -119,30 +117,35 @@ pub async fn sweep_raw(db: &DatabaseConnection, code: &str, cutoff: i64, batch: 
 /// with a deletion: until rows go, a late value before the cutoff can
 /// still be scored from the history. What changes after the read waits
 /// for the next sweep.
-async fn raw_to_sweep(db: &DatabaseConnection, code: &str, cutoff: i64) -> Result<bool, DbErr> {
-    let id: Option<i64> = project::Entity::find()
-        .select_only()
-        .column(project::Column::Id)
-        .filter(project::Column::Code.eq(code))
-        .into_tuple()
-        .one(db)
-        .await?;
-    let Some(id) = id else { return Ok(false) };
-    let Some(built) = built_to(db, id).await? else { return Ok(false) };
-    let cutoff = Ord::min(cutoff, floor_to(built, TIERS[2]));
-    let before =
-        || result::Entity::find().filter(result::Column::ProjectId.eq(id)).filter(result::Column::At.lt(cutoff));
-    let oldest = edge(db, before(), result::Column::At, false).await?;
-    let newest = edge(db, before(), result::Column::At, true).await?;
+async fn raw_to_sweep(db: &DatabaseConnection, project_id: i64, cutoff: i64) -> Result<bool, DbErr> {
+    let Some(cutoff) = rolled_up_cutoff(db, project_id, cutoff).await? else { return Ok(false) };
+    let oldest = edge(db, points_before(project_id, cutoff), result::Column::At, false).await?;
+    let newest = edge(db, points_before(project_id, cutoff), result::Column::At, true).await?;
     // The newest point before the cutoff stays: only older ones go.
     if oldest.zip(newest).is_some_and(|(oldest, newest)| oldest < newest) {
         return Ok(true);
     }
-    let old_sets = observation_set::Entity::find()
-        .filter(observation_set::Column::ProjectId.eq(id))
+    Ok(edge(db, sets_before(project_id, cutoff), observation_set::Column::ObservedAt, false).await?.is_some())
+}
+
+/// `cutoff`, or the midnight before what the rollups hold if earlier:
+/// raw rows not rolled up yet stay. None while nothing is rolled up.
+async fn rolled_up_cutoff(db: &impl ConnectionTrait, project_id: i64, cutoff: i64) -> Result<Option<i64>, DbErr> {
+    Ok(built_to(db, project_id).await?.map(|built| Ord::min(cutoff, floor_to(built, TIERS[2]))))
+}
+
+/// The project's raw points before `cutoff`.
+fn points_before(project_id: i64, cutoff: i64) -> Select<result::Entity> {
+    result::Entity::find().filter(result::Column::ProjectId.eq(project_id)).filter(result::Column::At.lt(cutoff))
+}
+
+/// The project's observation sets before `cutoff`, but those of imports
+/// not published yet.
+fn sets_before(project_id: i64, cutoff: i64) -> Select<observation_set::Entity> {
+    observation_set::Entity::find()
+        .filter(observation_set::Column::ProjectId.eq(project_id))
         .filter(observation_set::Column::ObservedAt.lt(cutoff))
-        .filter(visible());
-    Ok(edge(db, old_sets, observation_set::Column::ObservedAt, false).await?.is_some())
+        .filter(visible())
 }
 
 /// Records that raw history before `cutoff` may be gone: rollup rebuilds
