@@ -58,12 +58,6 @@ FOREVER=(KOI__RETENTION__RAW=0 KOI__RETENTION__MINUTE=0 KOI__RETENTION__HOUR=0)
 END=$(( $(date -u +%s) / 86400 * 86400 * 1000000 ))
 MINUTES=$((DAYS * 1440))
 
-stop_koi() { # the newest koi started
-  local pid=${pids[-1]}
-  kill "$pid"; wait "$pid" 2>/dev/null || true
-  unset 'pids[-1]'
-}
-
 run_wrk() { # URL SECONDS CONNECTIONS LUA → "req_per_s p50_ms p99_ms completed errors"
   wrk -t"$(( $3 < 2 ? $3 : 2 ))" -c"$3" -d"$2s" --latency -s "$4" "$1" >"$work/wrk.out" 2>&1
   python3 scripts/bench/wrk_summary.py "$work/wrk.out"
@@ -76,7 +70,7 @@ load() { # NAME URL PORT SQL_CLIENT...: projects via the API, points via SQL
     post "http://127.0.0.1:$port/v1/projects" "{\"code\":\"h$n\",\"indicators\":[{\"key\":\"a\",\"weight\":100}]}"
   done
   post "http://127.0.0.1:$port/v1/projects" "$(project_json bench)"
-  stop_koi
+  stop_newest
   local started=$SECONDS
   sed -e "s/@END@/$END/g" -e "s/@START@/$((END - MINUTES * 60000000))/g" -e "s/@MINUTES@/$MINUTES/g" -e "s/@FLOAT@/$FLOAT/g" -e "s/@SERIES@/$SERIES/g" -e "s/@PROJECTS@/$PROJECTS/g" \
     scripts/bench/history_load.sql | "$@" >/dev/null
@@ -144,7 +138,7 @@ pushes() { # NAME BINARY DB_URL PORT
   # Spread over 1,000 projects: every push locks its own.
   project_json $(seq -f 'm%g' 0 999) | while read -r line; do post "http://127.0.0.1:$4/v1/projects" "$line"; done
   push_run "$1, 1,000 projects" "$4" PROJECTS=1000
-  stop_koi
+  stop_newest
 }
 
 wants() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -159,7 +153,7 @@ fi
 if wants reads && reads_on SQLite; then
 start_koi SQLite "sqlite://$work/history.db?mode=rwc" 18311 "${FOREVER[@]}"
 reads SQLite 18311
-stop_koi
+stop_newest
 sqlite_sizes=$(sizes_sqlite "$work/history.db")
 fi
 if wants reads && reads_on PostgreSQL; then
@@ -169,7 +163,7 @@ load PostgreSQL "$PG_BASE/$pg_db" 18312 psql "$PG_BASE/$pg_db" -q -v ON_ERROR_ST
 psql "$PG_BASE/$pg_db" -qc "VACUUM ANALYZE"
 start_koi PostgreSQL "$PG_BASE/$pg_db" 18312 "${FOREVER[@]}"
 reads PostgreSQL 18312
-stop_koi
+stop_newest
 pg_sizes=$(sizes_pg "$PG_BASE/$pg_db")
 fi
 
@@ -196,7 +190,7 @@ paced() { # NAME VAR=VALUE...: pushes at 5,000/s to a koi on the loaded year →
   local name=$1; shift
   start_koi "$name" "sqlite://$work/history.db?mode=rwc" 18315 "$@"
   RATE=5000 run_wrk http://127.0.0.1:18315 "$SECS" 100 scripts/bench/push_paced.lua >"$work/paced"
-  stop_koi
+  stop_newest
 }
 # The same pushes without a sweep first: the machine's own tail, to
 # compare with.

@@ -58,6 +58,7 @@ pids+=($!)
 wait_up http://127.0.0.1:18301/stats
 read -r e_rps e_p50 e_p99 _ e_bad < <(run_wrk http://127.0.0.1:18301/echo "$SECONDS_PER_RUN" scripts/bench/echo.lua)
 add_row "actix-web JSON echo (ceiling)" "$e_rps" "$e_p50" "$e_p99" "$e_bad" "-"
+stop_newest
 
 prometheus-pushgateway --web.listen-address=127.0.0.1:18302 --persistence.file="$work/pushgateway.db" \
   --persistence.interval=1s >"$work/pushgateway.log" 2>&1 &
@@ -65,6 +66,7 @@ pids+=($!)
 wait_up http://127.0.0.1:18302/-/ready
 read -r g_rps g_p50 g_p99 _ g_bad < <(run_wrk http://127.0.0.1:18302 "$SECONDS_PER_RUN" scripts/bench/pushgateway.lua)
 add_row "Prometheus Pushgateway $(prometheus-pushgateway --version 2>&1 | awk 'NR==1{print $3}')" "$g_rps" "$g_p50" "$g_p99" "$g_bad" "1.0×"
+stop_newest
 
 # --- KOI on SQLite and PostgreSQL --------------------------------------------
 bench_koi() { # NAME DB_URL PORT COUNT_CMD...
@@ -102,6 +104,9 @@ for line in sys.stdin:
   add_row "KOI on $name, 1,000 projects ($share of one project; pairs: $pairs)" \
     "$m_rps" "$m_p50" "$m_p99" "$m_bad" "$(python3 -c "print(f'{$m_rps / $g_rps:.1f}×')")"
   bench_history "$name" "$port"
+  # Its background work (rollups, retention sweeps, index upkeep over 1,000
+  # projects) would otherwise run on through every later measurement.
+  stop_newest
 }
 
 history_rows=()

@@ -1,11 +1,17 @@
 # shellcheck shell=bash
-# Shared by scripts/bench.sh and scripts/bench/pull.sh. Expects $work (a
+# Shared by scripts/bench.sh, scripts/bench-history.sh and scripts/bench/*.sh. Expects $work (a
 # scratch folder), $KOI (the release binary) and the array pids.
 : "${work:?}" "${KOI:?}"
 
 stop_all() { # the background processes started so far
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+}
+
+stop_newest() { # the newest background process: the next measurement gets the machine
+  local pid=${pids[-1]}
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  unset 'pids[-1]'
 }
 
 wait_up() { # URL
