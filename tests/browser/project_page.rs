@@ -44,13 +44,19 @@ async fn the_history_chart_draws_for_every_preset(backend: Backend) {
     site.browser.goto(&site.url("#/p/air")).await;
     site.until("the page", "return document.querySelector('#history-chart canvas') !== null").await;
 
-    for preset in ["1h", "24h", "7d", "30d", "1y"] {
+    let presets = [("1h", 3_600), ("24h", 86_400), ("7d", 604_800), ("30d", 2_592_000), ("1y", 31_536_000)];
+    for (preset, secs) in presets {
         site.browser.click(&format!("button[data-preset=\"{preset}\"]")).await;
         let drawn = format!(
             "const chart = document.querySelector('#history-chart'); \
              return chart.dataset.range === '{preset}' && Number(chart.dataset.points) > 1 && ({LINE_PIXELS}) > 50"
         );
         site.until(&format!("the {preset} chart"), &drawn).await;
+        // The custom fields show the window drawn (to the minute).
+        let shown = "return (new Date(document.getElementById('range-to').value) - \
+                     new Date(document.getElementById('range-from').value)) / 1000";
+        let span = site.browser.run(shown, json!([])).await;
+        assert!((span.as_f64().unwrap() - secs as f64).abs() <= 60.0, "{preset}: the custom fields span {span} s");
     }
     site.browser.click("button[data-preset=\"7d\"]").await;
     site.until("indicator charts", "return document.querySelectorAll('.indicator-chart canvas').length === 2").await;

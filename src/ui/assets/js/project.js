@@ -144,12 +144,20 @@ export async function render(view, code, preset = '24h') {
 
   function rangePicker() {
     const local = (ms) => new Date(ms - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-    const from = h('input', { type: 'datetime-local', id: 'range-from', value: local(Date.now() - 864e5) });
-    const to = h('input', { type: 'datetime-local', id: 'range-to', value: local(Date.now()) });
+    const from = h('input', { type: 'datetime-local', id: 'range-from' });
+    const to = h('input', { type: 'datetime-local', id: 'range-to' });
+    // The custom fields start from the window a preset shows, so a custom
+    // range is an edit of what is on screen.
+    const follow = (p) => {
+      from.value = local(Date.now() - PRESETS[p][0] * 1000);
+      to.value = local(Date.now());
+    };
+    follow(range.preset);
     const buttons = Object.keys(PRESETS).map((p) => h('button', {
       type: 'button', class: p === range.preset ? 'preset active' : 'preset', dataset: { preset: p },
       onclick: () => {
         range.preset = p;
+        follow(p);
         buttons.forEach((b) => b.classList.toggle('active', b.dataset.preset === p));
         history.replaceState(null, '', `#/p/${seg(code)}/${p}`);
         drawHistory();
