@@ -148,16 +148,17 @@ export async function render(view, code, preset = '24h') {
     const to = h('input', { type: 'datetime-local', id: 'range-to' });
     // The custom fields start from the window a preset shows, so a custom
     // range is an edit of what is on screen.
-    const follow = (p) => {
-      from.value = local(Date.now() - PRESETS[p][0] * 1000);
-      to.value = local(Date.now());
+    const follow = () => {
+      const w = shownRange();
+      from.value = local(w.from);
+      to.value = local(w.to);
     };
-    follow(range.preset);
+    follow();
     const buttons = Object.keys(PRESETS).map((p) => h('button', {
       type: 'button', class: p === range.preset ? 'preset active' : 'preset', dataset: { preset: p },
       onclick: () => {
         range.preset = p;
-        follow(p);
+        follow();
         buttons.forEach((b) => b.classList.toggle('active', b.dataset.preset === p));
         history.replaceState(null, '', `#/p/${seg(code)}/${p}`);
         drawHistory();
